@@ -1,0 +1,5 @@
+import sys
+
+from jnlpdiag.cli import main
+
+sys.exit(main())

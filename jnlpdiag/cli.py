@@ -1,0 +1,94 @@
+"""Command-line entry point. Subcommands are the modules of ``jnlpdiag.commands``.
+
+Each command module defines ``NAME``, ``HELP``, ``ORDER``, ``add_arguments(parser)`` and
+``run(args) -> int``; heavy imports (textual, scapy) happen inside ``run`` only, so that the
+headless path stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+import threading
+from types import ModuleType
+
+from jnlpdiag import __version__, commands
+from jnlpdiag.report import EXIT_ERROR
+
+EPILOG = """\
+exit codes (Nagios style):
+  0  every finding passed or was skipped
+  1  the worst finding is a warning
+  2  the worst finding is a failure
+  3  a probe errored, or a usage / settings error
+
+Without a subcommand: the TUI on a terminal, else the text summary of `check`.
+"""
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on usage errors; 2 means "fail" here, so usage errors exit 3."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(EXIT_ERROR)
+
+
+def command_modules() -> list[ModuleType]:
+    mods = []
+    for info in pkgutil.iter_modules(commands.__path__):
+        if info.name.startswith("_") or info.name == "common":
+            continue
+        mod = importlib.import_module(f"jnlpdiag.commands.{info.name}")
+        if hasattr(mod, "NAME") and hasattr(mod, "run"):
+            mods.append(mod)
+    return sorted(mods, key=lambda m: (getattr(m, "ORDER", 50), m.NAME))
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
+    parser = _Parser(
+        prog="jnlpdiag",
+        description="Diagnose why a Jenkins inbound (JNLP) agent cannot connect.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"jnlpdiag {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    mods: dict[str, ModuleType] = {}
+    for mod in command_modules():
+        p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP, epilog=EPILOG,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        mod.add_arguments(p)
+        mods[mod.NAME] = mod
+    return parser, mods
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser, mods = build_parser()
+    known = set(mods) | {"-h", "--help", "--version"}
+    if not argv or argv[0] not in known:
+        # The bare command takes every flag `check` takes; it opens the TUI where there is one.
+        default = "tui" if ("tui" in mods and sys.stdout.isatty() and sys.stdin.isatty()) else "check"
+        argv = [default, *argv]
+    args = parser.parse_args(argv)
+    try:
+        code = int(mods[args.command].run(args))
+    except KeyboardInterrupt:
+        print("jnlpdiag: interrupted", file=sys.stderr)
+        code = 130
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # A probe's worker thread stuck in a blocking call must not hold the process past its answer.
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        import os
+
+        os._exit(code)
+    return code

@@ -1,0 +1,104 @@
+"""Flags shared by every command that runs checks (check, report, tui, the bare command)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from jnlpdiag.settings import Layered, Secret, Settings, SettingsError, gather
+
+
+def add_check_arguments(parser: argparse.ArgumentParser) -> None:
+    target = parser.add_argument_group("what to check (flags win over .jnlp, a running agent, and env)")
+    target.add_argument("--url", help="Jenkins root URL, as given to agent.jar -url (env JENKINS_URL)")
+    target.add_argument("--name", help="agent (node) name (env JENKINS_AGENT_NAME)")
+    target.add_argument("--secret-file", metavar="FILE", help="file holding the agent secret (preferred)")
+    target.add_argument("--secret", help="agent secret (discouraged: it lands in shell history; use --secret-file)")
+    target.add_argument("--tunnel", metavar="HOST:PORT", help="agent.jar -tunnel value (env JENKINS_TUNNEL)")
+    target.add_argument("--websocket", action="store_true", default=None,
+                        help="the agent uses -webSocket (env JENKINS_WEB_SOCKET=true)")
+    target.add_argument("--direct", metavar="HOST:PORT", help="agent.jar -direct value (env JENKINS_DIRECT_CONNECTION)")
+    target.add_argument("--instance-identity", metavar="B64", help="controller public key, base64 (env JENKINS_INSTANCE_IDENTITY)")
+    target.add_argument("--jnlp-file", metavar="FILE", help="read settings from a jenkins-agent.jnlp file")
+    target.add_argument("--from-process", default="auto", metavar="auto|none|PID",
+                        help="read settings from a running agent.jar process (default: auto)")
+    target.add_argument("--workdir", metavar="DIR", help="agent -workDir (env JENKINS_AGENT_WORKDIR)")
+    target.add_argument("--agent-jar", metavar="PATH", help="the agent.jar the agent runs")
+
+    tls = parser.add_argument_group("TLS and Java")
+    tls.add_argument("--ca-file", metavar="PEM", help="extra CA bundle to trust for HTTPS")
+    tls.add_argument("--client-cert", metavar="PEM", help="client certificate to offer")
+    tls.add_argument("--client-key", metavar="PEM", help="key of --client-cert")
+    tls.add_argument("--java", metavar="PATH", help="the java executable the agent runs (default: JAVA_HOME, PATH)")
+    tls.add_argument("--java-check", choices=("predict", "run", "both"), default=None,
+                     help="tls.java: predict from the JVM's config, run a real JVM handshake, or both (default)")
+    tls.add_argument("--native-lib", action="append", default=None, metavar="PATH",
+                     help="native library the agent loads (repeatable)")
+    tls.add_argument("--kubernetes-plugin", metavar="VERSION", help="kubernetes-plugin version, for the compat matrix")
+    tls.add_argument("--agent-image", metavar="TAG", help="inbound-agent image tag, for the compat matrix")
+
+    run = parser.add_argument_group("how to run")
+    run.add_argument("--timeout", type=float, default=None, metavar="S",
+                     help="timeout of each network step, and of the whole run unless --deadline (default 10)")
+    run.add_argument("--deadline", type=float, default=None, metavar="S", help="deadline of the whole run (default: --timeout)")
+    run.add_argument("--probe", action="append", default=[], metavar="GLOB", help="run only matching probes (repeatable)")
+    run.add_argument("--skip", action="append", default=[], metavar="GLOB", help="do not run matching probes (repeatable)")
+    run.add_argument("--auth-check", action="store_true",
+                     help="send the name and secret to the controller to check them (JNLP4 / WebSocket). "
+                          "A completed WebSocket upgrade brings the node online for a moment.")
+    run.add_argument("--hold", type=float, default=None, metavar="S",
+                     help="keep an accepted WebSocket open for S seconds to find idle timeouts")
+    run.add_argument("--redact", action="append", default=[], metavar="VALUE", help="extra value to redact from all output")
+    run.add_argument("--debug", action="store_true", help="include tracebacks of probe errors")
+
+
+def _positive(name: str, value: float | None) -> float | None:
+    if value is not None and not (0 < value <= 3600):
+        raise SettingsError(f"{name} must be between 0 and 3600 seconds, not {value:g}")
+    return value
+
+
+def settings_from_args(args: argparse.Namespace, env: dict[str, str] | None = None) -> Settings:
+    """Merge flags with the .jnlp file, a running agent and the environment."""
+    env = dict(os.environ) if env is None else env
+    flags = Layered()
+
+    def flag(name: str, value: object, opt: str) -> None:
+        flags.set(name, value, f"flag {opt}")
+
+    flag("url", args.url, "--url")
+    flag("name", args.name, "--name")
+    if args.secret:
+        print("jnlpdiag: warning: --secret puts the secret in your shell history and in `ps`; "
+              "prefer --secret-file", file=sys.stderr)
+        flag("secret", Secret(args.secret), "--secret")
+    if args.secret_file:
+        from jnlpdiag.settings.gather import read_secret_file
+
+        flag("secret", read_secret_file(args.secret_file), "--secret-file")
+    flag("tunnel", args.tunnel, "--tunnel")
+    flag("websocket", args.websocket, "--websocket")
+    flag("direct", args.direct, "--direct")
+    flag("instance_identity", args.instance_identity, "--instance-identity")
+    flag("workdir", args.workdir, "--workdir")
+    flag("agent_jar", args.agent_jar, "--agent-jar")
+    flag("ca_file", args.ca_file, "--ca-file")
+    flag("client_cert", args.client_cert, "--client-cert")
+    flag("client_key", args.client_key, "--client-key")
+    flag("java", args.java, "--java")
+    flag("java_check", args.java_check, "--java-check")
+    flag("native_libs", args.native_lib, "--native-lib")
+    flag("kubernetes_plugin", args.kubernetes_plugin, "--kubernetes-plugin")
+    flag("agent_image", args.agent_image, "--agent-image")
+    flag("timeout", _positive("--timeout", args.timeout), "--timeout")
+    flag("deadline", _positive("--deadline", args.deadline), "--deadline")
+    flag("hold", _positive("--hold", args.hold), "--hold")
+    if args.auth_check:
+        flag("auth_check", True, "--auth-check")
+    if args.debug:
+        flag("debug", True, "--debug")
+    for path in (args.ca_file, args.client_cert, args.client_key, args.jnlp_file):
+        if path and not os.path.isfile(path):
+            raise SettingsError(f"{path}: no such file")
+    return gather(flags, env, jnlp_file=args.jnlp_file, process=args.from_process)

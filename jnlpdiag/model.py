@@ -1,0 +1,168 @@
+"""The finding model: what a probe observed, how bad it is, and how to fix it.
+
+Everything the tool prints (text, JSON, reports, the TUI) is rendered from these types, so they
+are plain data: frozen where possible, JSON-able through ``to_dict`` / ``from_dict``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Layer(str, enum.Enum):
+    """The four layers, in the order root causes are ranked (host problems first)."""
+
+    HOST = "host"
+    NETWORK = "network"
+    PROTOCOL = "protocol"
+    COMPATIBILITY = "compatibility"
+
+    @property
+    def rank(self) -> int:
+        return list(Layer).index(self)
+
+
+class Status(str, enum.Enum):
+    PASS = "pass"
+    SKIP = "skip"
+    WARN = "warn"
+    FAIL = "fail"
+    ERROR = "error"
+
+    @property
+    def severity(self) -> int:
+        """Ordering used for "worst status": pass = skip < warn < fail < error."""
+        return _SEVERITY[self]
+
+    @property
+    def symbol(self) -> str:
+        """A status word is never conveyed by colour alone: every status has a symbol too."""
+        return _SYMBOL[self]
+
+    @property
+    def needs_fix(self) -> bool:
+        return self in (Status.WARN, Status.FAIL)
+
+
+_SEVERITY = {Status.PASS: 0, Status.SKIP: 0, Status.WARN: 1, Status.FAIL: 2, Status.ERROR: 3}
+_SYMBOL = {Status.PASS: "✓", Status.SKIP: "-", Status.WARN: "!", Status.FAIL: "✗", Status.ERROR: "?"}
+
+
+def worst(statuses: list[Status]) -> Status:
+    """The most severe status; ``pass`` for an empty list."""
+    result = Status.PASS
+    for status in statuses:
+        if status.severity > result.severity:
+            result = status
+    return result
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One recommended remedy: a title, concrete steps (commands, flags, config) and docs URLs."""
+
+    title: str
+    steps: tuple[str, ...] = ()
+    docs: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "steps": list(self.steps), "docs": list(self.docs)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Fix:
+        return cls(
+            title=str(data["title"]),
+            steps=tuple(str(s) for s in data.get("steps", ())),
+            docs=tuple(str(d) for d in data.get("docs", ())),
+        )
+
+
+class FindingError(ValueError):
+    """A finding that breaks the model's rules (e.g. a failure without a fix)."""
+
+
+@dataclass
+class Finding:
+    id: str
+    probe: str
+    layer: Layer
+    status: Status
+    title: str
+    detail: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)
+    fixes: list[Fix] = field(default_factory=list)
+    caused_by: str | None = None
+    duration_ms: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.layer = Layer(self.layer)
+        self.status = Status(self.status)
+        if "\n" in self.title:
+            raise FindingError(f"finding {self.id}: title must be one line")
+        if self.status.needs_fix and not self.fixes:
+            raise FindingError(f"finding {self.id}: a {self.status.value} finding needs a fix")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "probe": self.probe,
+            "layer": self.layer.value,
+            "status": self.status.value,
+            "title": self.title,
+            "detail": self.detail,
+            "evidence": self.evidence,
+            "fixes": [f.to_dict() for f in self.fixes],
+            "caused_by": self.caused_by,
+            "duration_ms": round(self.duration_ms, 1),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        return cls(
+            id=str(data["id"]),
+            probe=str(data["probe"]),
+            layer=Layer(data["layer"]),
+            status=Status(data["status"]),
+            title=str(data["title"]),
+            detail=str(data.get("detail", "")),
+            evidence=dict(data.get("evidence") or {}),
+            fixes=[Fix.from_dict(f) for f in data.get("fixes") or []],
+            caused_by=data.get("caused_by"),
+            duration_ms=float(data.get("duration_ms") or 0.0),
+        )
+
+
+def root_causes(findings: list[Finding]) -> list[Finding]:
+    """Failing findings that do not follow from another finding, host layer first.
+
+    A ``caused_by`` that names no finding in the run does not hide a failure: it is still a root.
+    """
+    ids = {f.id for f in findings}
+    roots = [
+        f
+        for f in findings
+        if f.status is Status.FAIL and (f.caused_by is None or f.caused_by not in ids)
+    ]
+    return sorted(roots, key=lambda f: f.layer.rank)
+
+
+def resolve_root(finding_id: str, findings: list[Finding]) -> str:
+    """Follow ``caused_by`` links to the finding that started the chain (cycle-safe)."""
+    by_id = {f.id: f for f in findings}
+    seen: set[str] = set()
+    current = finding_id
+    while current in by_id and by_id[current].caused_by and current not in seen:
+        seen.add(current)
+        nxt = by_id[current].caused_by
+        assert nxt is not None
+        if nxt not in by_id:
+            break
+        current = nxt
+    return current
+
+
+def consequences(root_id: str, findings: list[Finding]) -> list[Finding]:
+    """Findings (any depth) that follow from ``root_id``: what the UI folds under a root cause."""
+    return [f for f in findings if f.id != root_id and f.caused_by and resolve_root(f.id, findings) == root_id]

@@ -1,0 +1,161 @@
+"""The plug-in API: what a probe is and what it gets to work with.
+
+A probe is a class (or an async generator function wrapped by :func:`probe`) with an ``id``, a
+``layer``, a one-line ``description``, the probes it ``requires`` (it is skipped when one of them
+did not succeed) or merely runs ``after`` (it waits and reads their facts, but runs regardless),
+and an async ``run(ctx)`` that yields :class:`~jnlpdiag.model.Finding` objects.
+
+Probes are found through the entry-point group ``jnlpdiag.probes``; built-in probes are registered
+there exactly as a third-party probe is (see ``docs/examples/``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from jnlpdiag.model import Finding, Fix, Layer, Status
+
+if TYPE_CHECKING:
+    from jnlpdiag.settings import Settings
+
+
+class DeadlineExceeded(TimeoutError):
+    """The run's deadline has passed; no further network step may start."""
+
+
+@dataclass
+class RunState:
+    """What all probes of one run share: settings, time budget, published facts, findings."""
+
+    settings: Settings
+    timeout: float
+    deadline: float  # time.monotonic() value
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class Context:
+    """What a probe receives: the run's settings and time budget, and earlier probes' facts.
+
+    One Context per probe, so that :meth:`finding` and :meth:`publish` know who is speaking.
+    """
+
+    # Reserve a sliver of the run's deadline so a step's own timeout fires first and the probe can
+    # report precisely what timed out, instead of being cut by the runner.
+    _RESERVE_FRACTION = 0.03
+
+    def __init__(self, state: RunState, probe_id: str, layer: Layer) -> None:
+        self._state = state
+        self.probe_id = probe_id
+        self.layer = layer
+        self._started = time.monotonic()
+
+    @property
+    def settings(self) -> Settings:
+        return self._state.settings
+
+    @property
+    def timeout(self) -> float:
+        """The per-step timeout the user asked for (``--timeout``)."""
+        return self._state.timeout
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return self._state.options
+
+    def remaining(self) -> float:
+        """Seconds left before the run's deadline."""
+        return self._state.deadline - time.monotonic()
+
+    def step_timeout(self, cap: float | None = None) -> float:
+        """The timeout for the next network step: ``--timeout``, never past the run's deadline.
+
+        Raises :class:`DeadlineExceeded` when no time is left at all.
+        """
+        reserve = min(0.5, self._state.timeout * self._RESERVE_FRACTION)
+        left = self.remaining() - reserve
+        if left <= 0.01:
+            raise DeadlineExceeded(f"run deadline reached before {self.probe_id} could start a step")
+        limit = min(self._state.timeout, left)
+        return min(limit, cap) if cap is not None else limit
+
+    def facts(self, probe_id: str) -> dict[str, Any]:
+        """Facts published by another probe (empty when it did not run or published nothing)."""
+        return self._state.facts.get(probe_id, {})
+
+    def publish(self, **facts: Any) -> None:
+        """Share facts with later probes (``ctx.facts("discovery")["agent_port"]``)."""
+        self._state.facts.setdefault(self.probe_id, {}).update(facts)
+
+    def findings_of(self, probe_id: str) -> list[Finding]:
+        return [f for f in self._state.findings if f.probe == probe_id]
+
+    def finding(
+        self,
+        id: str,
+        status: Status | str,
+        title: str,
+        detail: str = "",
+        evidence: dict[str, Any] | None = None,
+        fixes: Iterable[Fix] = (),
+        caused_by: str | None = None,
+    ) -> Finding:
+        """Make a finding of this probe; ``duration_ms`` counts from the probe's start."""
+        return Finding(
+            id=id,
+            probe=self.probe_id,
+            layer=self.layer,
+            status=Status(status),
+            title=title,
+            detail=detail,
+            evidence=evidence or {},
+            fixes=list(fixes),
+            caused_by=caused_by,
+            duration_ms=(time.monotonic() - self._started) * 1000.0,
+        )
+
+
+class Probe:
+    """Base class of a probe. Subclasses set the class attributes and implement ``run``."""
+
+    id: ClassVar[str]
+    layer: ClassVar[Layer]
+    description: ClassVar[str]
+    requires: ClassVar[tuple[str, ...]] = ()
+    after: ClassVar[tuple[str, ...]] = ()
+
+    def run(self, ctx: Context) -> AsyncIterator[Finding]:
+        raise NotImplementedError
+
+
+ProbeFunction = Callable[[Context], AsyncIterator[Finding]]
+
+
+def probe(
+    *,
+    id: str,
+    layer: Layer | str,
+    description: str,
+    requires: Iterable[str] = (),
+    after: Iterable[str] = (),
+) -> Callable[[ProbeFunction], type[Probe]]:
+    """Turn an async generator function ``f(ctx)`` into a probe class (for small plug-ins)."""
+
+    def wrap(fn: ProbeFunction) -> type[Probe]:
+        attrs = {
+            "id": id,
+            "layer": Layer(layer),
+            "description": description,
+            "requires": tuple(requires),
+            "after": tuple(after),
+            "run": lambda self, ctx: fn(ctx),
+            "__doc__": fn.__doc__,
+            "__module__": fn.__module__,
+        }
+        return type(fn.__name__, (Probe,), attrs)
+
+    return wrap

@@ -1,0 +1,58 @@
+"""Find probes through the ``jnlpdiag.probes`` entry-point group (built-ins and plug-ins alike)."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+
+from jnlpdiag.probe import Probe
+
+GROUP = "jnlpdiag.probes"
+
+
+@dataclass
+class LoadError:
+    entry_point: str
+    reason: str
+
+
+def load_probes() -> tuple[list[type[Probe]], list[LoadError]]:
+    """Every registered probe class, sorted by id, plus the entry points that failed to load."""
+    probes: dict[str, type[Probe]] = {}
+    errors: list[LoadError] = []
+    for ep in entry_points(group=GROUP):
+        try:
+            obj = ep.load()
+        except Exception as exc:  # a broken plug-in must not take the tool down
+            errors.append(LoadError(ep.name, f"{type(exc).__name__}: {exc}"))
+            continue
+        if not (isinstance(obj, type) and issubclass(obj, Probe)):
+            errors.append(LoadError(ep.name, "entry point is not a jnlpdiag.probe.Probe subclass"))
+            continue
+        if obj.id in probes and probes[obj.id] is not obj:
+            errors.append(LoadError(ep.name, f"duplicate probe id {obj.id!r}"))
+            continue
+        probes[obj.id] = obj
+    return [probes[k] for k in sorted(probes)], errors
+
+
+def select(probes: list[type[Probe]], include: list[str], exclude: list[str]) -> list[type[Probe]]:
+    """Apply ``--probe`` / ``--skip`` globs. Probes a selected probe requires are pulled in too.
+
+    A required probe that was not asked for still runs, because its facts are needed; it is the
+    user's ``--skip`` that can remove it (then its dependents are skipped with that reason).
+    """
+    by_id = {p.id: p for p in probes}
+
+    def matches(pid: str, patterns: list[str]) -> bool:
+        return any(fnmatch.fnmatchcase(pid, pat) for pat in patterns)
+
+    chosen = {p.id for p in probes if (not include or matches(p.id, include))}
+    stack = list(chosen)
+    while stack:
+        for dep in by_id[stack.pop()].requires:
+            if dep in by_id and dep not in chosen and not matches(dep, exclude):
+                chosen.add(dep)
+                stack.append(dep)
+    return [p for p in probes if p.id in chosen and not matches(p.id, exclude)]

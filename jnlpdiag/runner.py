@@ -1,0 +1,251 @@
+"""Run probes concurrently on asyncio, in dependency order, within one deadline; emit events.
+
+The headless path and the TUI consume the same events: ``ProbeQueued`` for every probe, then
+``ProbeStarted``, ``FindingEmitted`` (one per finding) and ``ProbeFinished`` per probe, and finally
+``RunFinished`` with the report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from jnlpdiag.model import Finding, Fix, Status, resolve_root, worst
+from jnlpdiag.probe import Context, DeadlineExceeded, Probe, RunState
+from jnlpdiag.report import Report
+from jnlpdiag.settings import Settings
+
+
+@dataclass(frozen=True)
+class ProbeQueued:
+    probe_id: str
+    layer: str
+    description: str
+
+
+@dataclass(frozen=True)
+class ProbeStarted:
+    probe_id: str
+
+
+@dataclass(frozen=True)
+class FindingEmitted:
+    finding: Finding
+
+
+@dataclass(frozen=True)
+class ProbeFinished:
+    probe_id: str
+    status: Status
+    duration_ms: float
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    report: Report
+
+
+Event = ProbeQueued | ProbeStarted | FindingEmitted | ProbeFinished | RunFinished
+EventHandler = Callable[[Event], None]
+
+_RAISE_TIMEOUT_FIX = Fix(
+    "Give the slow step more time, or find out why the peer is slow",
+    steps=("jnlpdiag check --timeout 30 ...",),
+)
+
+
+def run_deadline(settings: Settings) -> float:
+    """Seconds the whole run may take: ``--deadline`` if given, else ``--timeout``.
+
+    A health check that asks for ``--timeout 5`` expects an answer in about five seconds, so the
+    run-level deadline equals the step timeout; probes' own steps are bounded to end just before
+    it, so a slow step is reported by the probe that met it.
+    """
+    return settings.deadline if settings.deadline else settings.timeout
+
+
+class Runner:
+    def __init__(
+        self,
+        probes: list[type[Probe]],
+        settings: Settings,
+        on_event: EventHandler | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        self.probe_classes = probes
+        self.settings = settings
+        self.on_event = on_event or (lambda event: None)
+        self.options = options or {}
+        self._done: dict[str, asyncio.Event] = {}
+        self._ids: set[str] = set()
+
+    def _emit(self, event: Event) -> None:
+        try:
+            self.on_event(event)
+        except Exception:  # a consumer's bug must not break the run
+            pass
+
+    def _record(self, state: RunState, finding: Finding) -> None:
+        # Finding ids are unique within a report; a repeat gets a numeric suffix.
+        base, n = finding.id, 2
+        while finding.id in self._ids:
+            finding.id = f"{base}#{n}"
+            n += 1
+        self._ids.add(finding.id)
+        state.findings.append(finding)
+        self._emit(FindingEmitted(finding))
+
+    async def run(self) -> Report:
+        started_wall = dt.datetime.now(dt.timezone.utc)
+        t0 = time.monotonic()
+        state = RunState(
+            settings=self.settings,
+            timeout=self.settings.timeout,
+            deadline=t0 + run_deadline(self.settings),
+            options=self.options,
+        )
+        selected = {p.id: p for p in self.probe_classes}
+        self._done = {pid: asyncio.Event() for pid in selected}
+        for p in self.probe_classes:
+            self._emit(ProbeQueued(p.id, p.layer.value, p.description))
+        cycles = _find_cycle_members(self.probe_classes)
+        statuses: dict[str, Status] = {}
+        await asyncio.gather(
+            *(self._run_one(p, selected, state, cycles, statuses) for p in self.probe_classes)
+        )
+        report = Report(
+            findings=state.findings,
+            settings=self.settings.public_dict(),
+            started_at=started_wall.isoformat(timespec="seconds"),
+            duration_ms=(time.monotonic() - t0) * 1000.0,
+            probes=[
+                {"id": p.id, "layer": p.layer.value, "description": p.description,
+                 "status": statuses.get(p.id, Status.SKIP).value}
+                for p in self.probe_classes
+            ],
+        )
+        self._emit(RunFinished(report))
+        return report
+
+    async def _run_one(
+        self,
+        cls: type[Probe],
+        selected: dict[str, type[Probe]],
+        state: RunState,
+        cycles: set[str],
+        statuses: dict[str, Status],
+    ) -> None:
+        ctx = Context(state, cls.id, cls.layer)
+        try:
+            if cls.id in cycles:
+                self._record(state, ctx.finding(
+                    cls.id, Status.ERROR, f"Probe {cls.id} is part of a dependency cycle",
+                    detail="Its requires/after declarations form a loop; it was not run.",
+                ))
+                return
+            waits = [self._done[d].wait() for d in (*cls.requires, *cls.after) if d in self._done]
+            if waits:
+                try:
+                    await asyncio.wait_for(asyncio.gather(*waits), timeout=max(0.0, ctx.remaining()))
+                except asyncio.TimeoutError:
+                    pass
+            blocker = self._blocking_dependency(cls, selected, state)
+            if blocker is not None:
+                reason, caused_by = blocker
+                self._record(state, ctx.finding(cls.id, Status.SKIP, f"Skipped: {reason}", caused_by=caused_by))
+                return
+            self._emit(ProbeStarted(cls.id))
+            await self._drive(cls, ctx, state)
+        finally:
+            mine = [f.status for f in state.findings if f.probe == cls.id]
+            statuses[cls.id] = worst(mine) if mine else Status.SKIP
+            self._done[cls.id].set()
+            self._emit(ProbeFinished(cls.id, statuses[cls.id], (time.monotonic() - ctx._started) * 1000))
+
+    def _blocking_dependency(
+        self, cls: type[Probe], selected: dict[str, type[Probe]], state: RunState
+    ) -> tuple[str, str | None] | None:
+        """Why ``cls`` cannot run (reason, root finding id), or None when all it requires succeeded."""
+        for dep in cls.requires:
+            if dep not in selected:
+                return f"it requires probe {dep}, which was not selected (--probe/--skip)", None
+            dep_findings = [f for f in state.findings if f.probe == dep]
+            if not self._done[dep].is_set():
+                return f"probe {dep}, which it requires, did not finish before the deadline", dep
+            bad = [f for f in dep_findings if f.status in (Status.FAIL, Status.ERROR)]
+            if bad:
+                root = resolve_root(bad[0].id, state.findings)
+                return f"it requires {dep}, which failed ({bad[0].title})", root
+            if dep_findings and all(f.status is Status.SKIP for f in dep_findings):
+                first = dep_findings[0]
+                root = resolve_root(first.id, state.findings) if first.caused_by else first.id
+                return f"it requires {dep}, which was skipped", root
+        return None
+
+    async def _drive(self, cls: type[Probe], ctx: Context, state: RunState) -> None:
+        count = 0
+        try:
+            instance = cls()
+
+            async def consume() -> None:
+                nonlocal count
+                async for finding in instance.run(ctx):
+                    if not isinstance(finding, Finding):
+                        raise TypeError(f"probe yielded {type(finding).__name__}, not a Finding")
+                    count += 1
+                    self._record(state, finding)
+
+            await asyncio.wait_for(consume(), timeout=max(0.001, ctx.remaining()))
+        except (asyncio.TimeoutError, DeadlineExceeded):
+            budget = run_deadline(self.settings)
+            self._record(state, ctx.finding(
+                cls.id, Status.FAIL,
+                f"{cls.id} did not finish within the run deadline ({budget:g} s)",
+                detail="The run's deadline passed while this probe was still waiting on the network.",
+                evidence={"deadline_s": budget},
+                fixes=[_RAISE_TIMEOUT_FIX],
+            ))
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            detail = f"{type(exc).__name__}: {exc}"
+            if self.settings.debug:
+                detail += "\n" + traceback.format_exc()
+            self._record(state, ctx.finding(
+                cls.id, Status.ERROR, f"Probe {cls.id} broke: {type(exc).__name__}",
+                detail=detail,
+            ))
+            return
+        if count == 0:
+            self._record(state, ctx.finding(
+                cls.id, Status.ERROR, f"Probe {cls.id} produced no finding",
+                detail="Every probe must report at least one finding; this is a bug in the probe.",
+            ))
+
+
+def _find_cycle_members(probes: list[type[Probe]]) -> set[str]:
+    graph = {p.id: [d for d in (*p.requires, *p.after)] for p in probes}
+    members: set[str] = set()
+    for start in graph:
+        stack = [(start, [start])]
+        while stack:
+            node, path = stack.pop()
+            for nxt in graph.get(node, []):
+                if nxt == start:
+                    members.update(path)
+                elif nxt not in path and nxt in graph:
+                    stack.append((nxt, [*path, nxt]))
+    return members
+
+
+def run_sync(
+    probes: list[type[Probe]], settings: Settings, on_event: EventHandler | None = None,
+    options: dict[str, Any] | None = None,
+) -> Report:
+    return asyncio.run(Runner(probes, settings, on_event, options).run())

@@ -1,0 +1,95 @@
+"""Settings of one run, and where each value came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+REDACTED = "<redacted>"
+
+
+class Secret:
+    """A value that must never be printed: ``str()``/``repr()`` give ``<redacted>``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __str__(self) -> str:
+        return REDACTED
+
+    __repr__ = __str__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+@dataclass
+class Settings:
+    url: str | None = None
+    name: str | None = None
+    secret: Secret | None = None
+    tunnel: str | None = None
+    websocket: bool = False
+    direct: str | None = None
+    instance_identity: str | None = None
+    protocols: list[str] = field(default_factory=list)
+    workdir: str | None = None
+    agent_jar: str | None = None
+    java: str | None = None
+    java_opts: str | None = None
+    jnlp_url: str | None = None
+    ca_file: str | None = None
+    agent_certs: list[str] = field(default_factory=list)  # agent.jar -cert values
+    no_certificate_check: bool = False
+    client_cert: str | None = None
+    client_key: str | None = None
+    http_proxy: str | None = None
+    https_proxy: str | None = None
+    no_proxy: str | None = None
+    proxy_host: str | None = None  # env proxy_host, read by remoting's WebSocket transport only
+    timeout: float = 10.0
+    deadline: float | None = None
+    auth_check: bool = False
+    java_check: str = "both"
+    hold: float | None = None
+    native_libs: list[str] = field(default_factory=list)
+    kubernetes_plugin: str | None = None
+    agent_image: str | None = None
+    agent_pid: int | None = None
+    agent_argv: list[str] = field(default_factory=list)  # agent command line; redact before output
+    # agent.jar arguments as the agent would receive them (env/.jnlp/process), for conflict checks
+    agent_options: list[str] = field(default_factory=list)
+    debug: bool = False
+    origins: dict[str, str] = field(default_factory=dict)
+
+    def origin(self, name: str) -> str:
+        return self.origins.get(name, "default")
+
+    def secret_values(self) -> list[str]:
+        """Every secret value known to this run, for the redactor."""
+        return [self.secret.reveal()] if self.secret else []
+
+    def public_dict(self) -> dict[str, Any]:
+        """The settings for output: every set value with its origin; secrets as ``<redacted>``."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name in ("origins", "debug", "agent_options"):
+                continue
+            value = getattr(self, f.name)
+            if value in (None, [], False) and f.name not in self.origins:
+                continue
+            if isinstance(value, Secret):
+                value = REDACTED
+            out[f.name] = {"value": value, "origin": self.origin(f.name)}
+        return out
