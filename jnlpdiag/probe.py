@@ -94,6 +94,18 @@ class Context:
     def findings_of(self, probe_id: str) -> list[Finding]:
         return [f for f in self._state.findings if f.probe == probe_id]
 
+    def failure_of(self, probe_id: str) -> str | None:
+        """Id of the root cause behind ``probe_id``'s first fail/error finding, or None if it had none.
+
+        For a probe that runs ``after`` another and must skip when that one failed.
+        """
+        from jnlpdiag.model import resolve_root
+
+        for f in self.findings_of(probe_id):
+            if f.status in (Status.FAIL, Status.ERROR):
+                return resolve_root(f.id, self._state.findings)
+        return None
+
     def finding(
         self,
         id: str,

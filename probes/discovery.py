@@ -1,0 +1,343 @@
+"""discovery: find Jenkins at the agent's URL the way agent.jar does.
+
+agent.jar (TCP mode) fetches ``<url>tcpSlaveAgentListener/`` and reads the agent port, host,
+protocols, instance identity and minimum remoting version from its headers
+(remoting ``JnlpAgentEndpointResolver.resolve``; core ``TcpSlaveAgentListener/index.jelly``).
+The root page tells whether this is Jenkins at all (``X-Jenkins`` is sent even on a 403, core
+``Functions.advertiseHeaders``). Both are fetched over the route the agent would take.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import ssl
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+from jnlpdiag.fixcatalog import fix
+from jnlpdiag.http import HttpError, Response, request
+from jnlpdiag.jvm import jvm_option_words, system_properties
+from jnlpdiag.model import Finding, Fix, Layer, Status
+from jnlpdiag.probe import Context, Probe
+from jnlpdiag.proxyroute import Route, agent_discovery_route, curl_route
+
+_CATALOG = "discovery"
+# Reverse proxies name themselves in Server / Via; used to explain "the URL host is a proxy".
+_PROXY_SERVERS = ("nginx", "apache", "haproxy", "envoy", "traefik", "caddy", "cloudflare", "awselb", "istio")
+
+
+def identity_fingerprint(der: bytes) -> str:
+    """remoting ``KeyUtils.fingerprint``: MD5 of the SubjectPublicKeyInfo DER, hex pairs joined by ':'."""
+    return ":".join(f"{b:02x}" for b in hashlib.md5(der).digest())  # noqa: S324 - matches remoting
+
+
+def parse_identity(value: str) -> tuple[bytes, str] | str:
+    """(DER, fingerprint) of an ``X-Instance-Identity`` value, or why it is invalid.
+
+    remoting ``JnlpEndpointResolver.getIdentity``: base64 of an X.509 RSA public key.
+    """
+    try:
+        der = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return "not valid base64"
+    try:
+        key = load_der_public_key(der)
+    except (ValueError, TypeError):
+        return "not a DER SubjectPublicKeyInfo"
+    if not isinstance(key, rsa.RSAPublicKey):
+        return "not an RSA key"
+    return der, identity_fingerprint(der)
+
+
+def _ssl_context(ctx: Context, verify: bool) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if ctx.settings.ca_file:
+        context.load_verify_locations(cafile=ctx.settings.ca_file)
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+async def _get(ctx: Context, url: str, route: Route, verify: bool, headers: dict[str, str]) -> Response | HttpError:
+    try:
+        return await request(url, headers=headers, timeout=ctx.step_timeout(), proxy=route.proxy,
+                             ssl_context=_ssl_context(ctx, verify), max_body=64 * 1024)
+    except HttpError as exc:
+        return exc
+
+
+def _is_jenkins(resp: Response) -> bool:
+    return resp.headers.get("X-Jenkins") is not None or resp.headers.get("X-Hudson") is not None
+
+
+def _proxy_name(resp: Response | HttpError) -> str | None:
+    if not isinstance(resp, Response):
+        return None
+    for value in (resp.headers.get("Server") or "", resp.headers.get("Via") or ""):
+        low = value.lower()
+        if any(p in low for p in _PROXY_SERVERS):
+            return value[:80]
+    return None
+
+
+def _page_title(resp: Response) -> str | None:
+    text = resp.text(8192)
+    lo = text.lower()
+    start = lo.find("<title>")
+    if start < 0:
+        return None
+    end = lo.find("</title>", start)
+    return " ".join(text[start + 7 : end if end > 0 else start + 87].split())[:80] or None
+
+
+class DiscoveryProbe(Probe):
+    id = "discovery"
+    layer = Layer.NETWORK
+    description = "Jenkins at the URL (X-Jenkins) and /tcpSlaveAgentListener/ headers, over the agent's proxy route"
+
+    async def run(self, ctx: Context) -> AsyncIterator[Finding]:
+        s = ctx.settings
+        if not s.url:
+            if s.direct:
+                ctx.publish(mode="direct")
+                yield ctx.finding("discovery", Status.SKIP, "Direct mode: agent.jar -direct does no HTTP discovery",
+                                  evidence={"direct": s.direct})
+                return
+            yield ctx.finding("discovery", Status.FAIL, "No Jenkins URL: the agent has nowhere to connect",
+                              detail="No --url flag, .jnlp file, agent process or JENKINS_URL variable gave a URL.",
+                              fixes=[fix(_CATALOG, "give_url")])
+            return
+        parts = urlsplit(s.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            yield ctx.finding("discovery", Status.FAIL, f"Not an http(s) URL: {s.url[:100]}",
+                              evidence={"url": s.url}, fixes=[fix(_CATALOG, "bad_url")])
+            return
+        host = parts.hostname
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        listener_url = urljoin(s.url, "tcpSlaveAgentListener/")
+        values: dict[str, Any] = {"url": s.url, "host": host, "port": port, "listener_url": listener_url,
+                                  "path_prefix": parts.path or "/"}
+
+        props = system_properties(jvm_option_words(s))
+        route = agent_discovery_route(parts.scheme, host, s, props)
+        curl = curl_route(parts.scheme, host, s)
+        headers = {"Node-Name": s.name} if s.name else {}
+        verify = not s.no_certificate_check
+        root, listener = await asyncio.gather(
+            _get(ctx, s.url, route, verify, {}), _get(ctx, listener_url, route, verify, headers)
+        )
+
+        # HTTPS that this host's CA store rejects: report it, then look further without verifying,
+        # since the agent's JVM has its own trust store (tls.java says what the JVM decides).
+        tls_untrusted = isinstance(root, HttpError) and root.stage == "tls" and "CERTIFICATE_VERIFY_FAILED" in root.message
+        if tls_untrusted:
+            yield ctx.finding(
+                "discovery.https", Status.WARN, f"HTTPS certificate of {host} is not trusted by this host's CA store",
+                detail=f"{root.message}. Discovery continued without verification; whether the agent's JVM "
+                       "trusts it is the tls.java probe's verdict.",
+                evidence={"error": root.message, "ca_file": s.ca_file}, fixes=[fix(_CATALOG, "untrusted_https", **values)],
+            )
+            root, listener = await asyncio.gather(
+                _get(ctx, s.url, route, False, {}), _get(ctx, listener_url, route, False, headers)
+            )
+
+        yield self._route_finding(ctx, route, curl, root, values)
+        jenkins = self._root_finding(ctx, root, values)
+        yield jenkins
+        for finding in self._listener_findings(ctx, listener, root, jenkins, values):
+            yield finding
+
+    # -- the route the agent takes vs curl ------------------------------------------------------
+
+    def _route_finding(self, ctx: Context, route: Route, curl: Route, root: Response | HttpError,
+                       values: dict[str, Any]) -> Finding:
+        differs = (route.proxy is None) != (curl.proxy is None) or (
+            route.proxy is not None and curl.proxy is not None
+            and (route.proxy.host, route.proxy.port) != (curl.proxy.host, curl.proxy.port))
+        evidence = {"agent": route.describe(), "curl": curl.describe(), "differs": differs}
+        ctx.publish(route=route.describe())
+        if not differs:
+            return ctx.finding("discovery.route", Status.PASS, f"Agent and curl take the same route: {route.describe()}",
+                               evidence=evidence)
+        if route.proxy:
+            curl_cmd = f"curl -sI --proxy http://{route.proxy.host}:{route.proxy.port} {values['url']}"
+        else:
+            curl_cmd = f"curl -sI --noproxy '*' {values['url']}"
+        detail = (f"agent.jar: {route.describe()}; curl: {curl.describe()}. A curl test from this shell does not "
+                  "reproduce what the agent sees.")
+        ok = isinstance(root, Response)
+        return ctx.finding(
+            "discovery.route", Status.PASS if ok else Status.WARN,
+            "The agent takes a different route than curl would" + ("" if ok else " (and that route failed)"),
+            detail=detail, evidence=evidence,
+            fixes=[] if ok else [fix(_CATALOG, "route_differs", curl_command=curl_cmd)],
+        )
+
+    # -- is it Jenkins? --------------------------------------------------------------------------
+
+    def _network_error(self, ctx: Context, fid: str, err: HttpError, what: str, values: dict[str, Any]) -> Finding:
+        key = {"dns": "dns", "refused": "refused", "timeout": "timeout", "proxy": "proxy_refused",
+               "tls": "https_error"}.get(err.kind, "network_other")
+        return ctx.finding(
+            fid, Status.FAIL, f"{what}: {err.message}"[:200],
+            detail=f"Stage: {err.stage or 'request'}. Class: {err.kind}.",
+            evidence={"error_class": err.kind, "stage": err.stage, "error": err.message, "url": values["url"]},
+            fixes=[fix(_CATALOG, key, **values)],
+        )
+
+    def _root_finding(self, ctx: Context, root: Response | HttpError, values: dict[str, Any]) -> Finding:
+        if isinstance(root, HttpError):
+            return self._network_error(ctx, "discovery.jenkins", root, f"Cannot reach {values['url']}", values)
+        evidence: dict[str, Any] = {
+            "http_status": root.status, "jenkins_version": root.headers.get("X-Jenkins"),
+            "server": root.headers.get("Server"), "reverse_proxy": _proxy_name(root),
+            "tls": {"version": root.tls.version, "cipher": root.tls.cipher} if root.tls else None,
+        }
+        ctx.publish(root_headers=root.headers.to_dict(), jenkins_version=evidence["jenkins_version"],
+                    server_date=root.headers.get("Date"))
+        if _is_jenkins(root):
+            version = root.headers.get("X-Jenkins") or "(version hidden)"
+            note = " (anonymous read is denied, which is normal)" if root.status == 403 else ""
+            return ctx.finding("discovery.jenkins", Status.PASS, f"Jenkins {version} answers at {values['url']}{note}",
+                               evidence=evidence)
+        if 300 <= root.status < 400 and root.location:
+            target = urljoin(values["url"], root.location)
+            evidence["location"] = target
+            same_host = urlsplit(target).hostname == values["host"]
+            return ctx.finding(
+                "discovery.jenkins", Status.FAIL, f"{values['url']} redirects ({root.status}) to {target[:100]}",
+                detail=("The redirect stays on this host" if same_host else "The redirect leads to another host")
+                + "; it was reported, not followed. agent.jar does not follow a redirect that changes the scheme.",
+                evidence=evidence,
+                fixes=[fix(_CATALOG, "redirect", location=target, location_root=target)],
+            )
+        title = _page_title(root)
+        evidence["page_title"] = title
+        if root.status in (401, 403, 407):
+            return ctx.finding(
+                "discovery.jenkins", Status.FAIL,
+                f"An authentication wall answers {root.status} at {values['url']}, not Jenkins",
+                detail="Jenkins sends X-Jenkins even on its own 403; this answer has none, so a gateway (SSO, "
+                       f"WAF, proxy) answered. Page title: {title!r}.",
+                evidence=evidence, fixes=[fix(_CATALOG, "auth_wall", **values)],
+            )
+        return ctx.finding(
+            "discovery.jenkins", Status.FAIL, f"Not Jenkins: {values['url']} answers without an X-Jenkins header",
+            detail=f"HTTP {root.status}, Server {root.headers.get('Server')!r}, page title {title!r}.",
+            evidence=evidence, fixes=[fix(_CATALOG, "not_jenkins", **values)],
+        )
+
+    # -- the TCP agent listener's headers ---------------------------------------------------------
+
+    def _listener_findings(self, ctx: Context, listener: Response | HttpError, root: Response | HttpError,
+                           jenkins: Finding, values: dict[str, Any]) -> list[Finding]:
+        s = ctx.settings
+        root_failed = jenkins.status is Status.FAIL
+        caused_by = jenkins.id if root_failed else None
+        if isinstance(listener, HttpError):
+            f = self._network_error(ctx, "discovery", listener, f"Cannot fetch {values['listener_url']}", values)
+            f.caused_by = caused_by
+            return [f]
+        h = listener.headers
+        evidence: dict[str, Any] = {
+            "http_status": listener.status,
+            "jenkins_version": (root.headers.get("X-Jenkins") if isinstance(root, Response) else None),
+            "agent_port": None, "agent_host": None, "protocols": [], "min_remoting": h.get("X-Remoting-Minimum-Version"),
+            "instance_identity": None, "listener_url": values["listener_url"],
+        }
+        ctx.publish(listener_headers=h.to_dict(), url=values["url"], scheme=urlsplit(values["url"]).scheme,
+                    min_remoting=evidence["min_remoting"], listener_ok=False)
+
+        def fail(title: str, key: str, detail: str = "", extra: list[Fix] | None = None, **kw: Any) -> list[Finding]:
+            return [ctx.finding("discovery", Status.FAIL, title, detail=detail, evidence=evidence,
+                                fixes=[fix(_CATALOG, key, **{**values, **kw}), *(extra or [])], caused_by=caused_by)]
+
+        if listener.status == 404:
+            if root_failed:
+                return fail(f"{values['listener_url']} is invalid: 404 (the URL is not Jenkins)", "not_jenkins")
+            if s.websocket:
+                return [ctx.finding("discovery", Status.PASS,
+                                    "TCP agent port is disabled (404); this agent uses WebSocket, which does not need it",
+                                    evidence=evidence)]
+            return fail("The TCP port for inbound agents is disabled (tcpSlaveAgentListener/ is 404)", "tcp_disabled_websocket",
+                        detail="agent.jar reports: '<url>tcpSlaveAgentListener/ is invalid: 404 Not Found'. Jenkins answers "
+                               "404 here when the inbound TCP port is disabled (-1) or could not be bound.",
+                        extra=[fix(_CATALOG, "tcp_disabled_enable", **values)])
+        if 300 <= listener.status < 400:
+            target = urljoin(values["listener_url"], listener.location or "")
+            evidence["location"] = target
+            return fail(f"{values['listener_url']} is invalid: {listener.status} (redirect to {target[:80]})", "redirect",
+                        detail="agent.jar treats any answer but 200 as invalid when the redirect changes the scheme.",
+                        location=target, location_root=target.replace("tcpSlaveAgentListener/", ""))
+        if listener.status in (401, 403, 407):
+            return fail(f"{values['listener_url']} is refused ({listener.status}): a gateway blocks the agent endpoint",
+                        "auth_wall",
+                        detail="Jenkins serves tcpSlaveAgentListener/ to anonymous users (ALWAYS_READABLE_PATHS), so "
+                               "this refusal comes from something in front of it.")
+        if listener.status != 200:
+            return fail(f"{values['listener_url']} is invalid: {listener.status} {listener.reason}"[:160], "listener_invalid")
+
+        port_raw = h.get("X-Jenkins-JNLP-Port") or h.get("X-Hudson-JNLP-Port")
+        if port_raw is None:
+            stripped = not root_failed
+            return fail(f"{values['url']} is not Jenkins: no X-Jenkins-JNLP-Port header on tcpSlaveAgentListener/",
+                        "headers_stripped" if stripped else "not_jenkins",
+                        detail=("The root page is Jenkins, so a proxy in between strips the headers." if stripped
+                                else "Neither page looks like Jenkins."))
+        try:
+            port = int(port_raw.strip())
+        except ValueError:
+            port = -1
+        if not 1 <= port <= 65535:
+            evidence["agent_port"] = port_raw
+            if port == -1 and s.websocket:
+                return [ctx.finding("discovery", Status.PASS, "TCP agent port is disabled (-1); WebSocket does not need it",
+                                    evidence=evidence)]
+            return fail(f"{values['url']} is publishing an invalid port: {port_raw[:20]}", "bad_port", port_raw=port_raw[:20])
+        agent_host = h.get("X-Jenkins-JNLP-Host") or values["host"]
+        protocols = [p.strip() for p in (h.get("X-Jenkins-Agent-Protocols") or "").split(",") if p.strip()]
+        evidence.update(agent_port=port, agent_host=agent_host, protocols=protocols,
+                        agent_host_source="X-Jenkins-JNLP-Host" if h.get("X-Jenkins-JNLP-Host") else "URL host")
+        ctx.publish(agent_port=port, agent_host=agent_host, protocols=protocols)
+
+        out: list[Finding] = []
+        identity_raw = h.get("X-Instance-Identity")
+        identity = parse_identity(identity_raw) if identity_raw else "header missing"
+        if isinstance(identity, tuple):
+            der, fp = identity
+            evidence["instance_identity"] = {"fingerprint": fp, "base64": identity_raw}
+            ctx.publish(instance_identity=identity_raw, identity_fingerprint=fp, identity_der=der)
+        elif not s.websocket:
+            evidence["instance_identity"] = {"error": identity}
+            return fail(f"{values['url']} appears to be publishing an invalid X-Instance-Identity ({identity})",
+                        "bad_identity")
+
+        if not s.websocket:
+            if not protocols:
+                out.append(ctx.finding("discovery.protocols", Status.WARN,
+                                       "X-Jenkins-Agent-Protocols is empty (JENKINS-41730): a proxy may have mangled it",
+                                       evidence={"protocols": protocols}, fixes=[fix(_CATALOG, "empty_protocols", **values)]))
+            elif "JNLP4-connect" not in protocols:
+                return fail(f"The controller does not offer JNLP4-connect (offers: {', '.join(protocols)[:80]})", "no_jnlp4")
+
+        ctx.publish(listener_ok=True)
+        proxy = _proxy_name(root)
+        detail = f"The agent will connect to {agent_host}:{port} ({evidence['agent_host_source']})."
+        if proxy and not h.get("X-Jenkins-JNLP-Host"):
+            detail += (f" The URL is served through a reverse proxy ({proxy}); the agent connects to the same host on "
+                       f"port {port}, so that host must forward TCP {port} to the controller (or the controller must set "
+                       "-Dhudson.TcpSlaveAgentListener.hostName).")
+        title = f"Agent listener at {agent_host}:{port}, protocols {', '.join(protocols) or 'none'}"
+        out.insert(0, ctx.finding("discovery", Status.PASS, title, detail=detail, evidence=evidence))
+        return out
+
+
+__all__ = ["DiscoveryProbe", "identity_fingerprint", "parse_identity"]

@@ -1,0 +1,334 @@
+"""tcp: can this host open a TCP connection to the agent port, and is it really the agent port?
+
+The target is what agent.jar would use: ``-direct HOST:PORT``, else the discovered agent host and
+port with ``-tunnel`` applied on top (remoting ``HostPort``: ``HOST:PORT``, ``HOST:``, ``:PORT``,
+``[v6]:PORT``). Every resolved address (IPv4 and IPv6) is tried separately, in parallel, because
+a dual-stack name with one broken family is a classic half-failure. Through an HTTP proxy when
+remoting would use one (``JnlpAgentEndpoint.open`` sends ``CONNECT``).
+
+Once connected, it asks the port what it is: the Jenkins agent listener answers a plain
+``GET / HTTP/1.0`` with its protocols, version, session and the client address it sees (core
+``TcpSlaveAgentListener.ConnectionHandler.respondHello``), which also reveals NAT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from jnlpdiag.fixcatalog import fix
+from jnlpdiag.http import Proxy
+from jnlpdiag.jvm import jvm_option_words, system_properties
+from jnlpdiag.model import Finding, Layer, Status
+from jnlpdiag.neterrors import CONNECTED, DNS, classify
+from jnlpdiag.probe import Context, Probe
+from jnlpdiag.proxyroute import agent_tcp_route
+
+_CATALOG = "tcp"
+_HELLO = b"GET / HTTP/1.0\r\n\r\n"  # >= 10 bytes, or the listener blocks in readFully
+_MAX_HELLO_ANSWER = 8192
+
+
+def split_host_port(value: str) -> tuple[str | None, int | None]:
+    """remoting ``HostPort``: ``HOST:PORT``, ``HOST:``, ``:PORT``, ``[v6addr]:PORT``."""
+    value = value.strip()
+    if value.startswith("["):
+        end = value.find("]")
+        if end < 0 or value[end + 1 : end + 2] != ":":
+            raise ValueError(f"Invalid HOST:PORT value: {value}")
+        host, port_s = value[1:end], value[end + 2 :]
+    else:
+        if ":" not in value:
+            raise ValueError(f"Invalid HOST:PORT value: {value}")
+        host, _, port_s = value.rpartition(":")
+    port = None
+    if port_s:
+        if not port_s.isdigit() or not 0 < int(port_s) < 65536:
+            raise ValueError(f"Port {port_s} out of valid range [0, 65535)")
+        port = int(port_s)
+    return host or None, port
+
+
+def parse_hello(data: bytes) -> dict[str, str] | None:
+    """The listener's plain-text answer as a dict, or None when it is not that answer."""
+    if not data.startswith(b"HTTP/1.0 200"):
+        return None
+    _, _, body = data.partition(b"\r\n\r\n")
+    fields: dict[str, str] = {}
+    for line in body.decode("utf-8", "replace").splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            fields[key.strip()] = value.strip()
+    return fields if "Jenkins-Agent-Protocols" in fields or "Jenkins-Version" in fields else None
+
+
+def describe_answer(data: bytes) -> str:
+    """Name the service from its first bytes (for 'something else answers on the agent port')."""
+    if not data:
+        return "closed the connection without answering"
+    first_line = data.split(b"\r\n", 1)[0].decode("latin-1")
+    if data.startswith(b"HTTP/"):
+        return f"an HTTP server ({first_line[:60]})"
+    if data[:1] == b"\x15" and data[1:2] == b"\x03":
+        return "a TLS server (it answered with a TLS alert)"
+    if data[:1] == b"\x16" and data[1:2] == b"\x03":
+        return "a TLS server"
+    if data.startswith(b"SSH-"):
+        return f"an SSH server ({first_line[:40]})"
+    return f"an unknown service (first bytes {data[:8].hex()})"
+
+
+class TcpProbe(Probe):
+    id = "tcp"
+    layer = Layer.NETWORK
+    description = "TCP connect to the agent port (IPv4 and IPv6 apart, through the agent's proxy) and ask what answers"
+    after = ("discovery",)
+
+    async def run(self, ctx: Context) -> AsyncIterator[Finding]:
+        s = ctx.settings
+        if s.websocket and not s.direct:
+            yield ctx.finding("tcp.agent_port", Status.SKIP,
+                              "WebSocket agent: the TCP agent port is not used (the HTTP(S) port carries the channel)")
+            return
+        target = self._target(ctx)
+        if isinstance(target, Finding):
+            yield target
+            return
+        host, port, source = target
+        values = {"host": host, "port": port, "url": s.url or ""}
+        props = system_properties(jvm_option_words(s))
+        route = agent_tcp_route(host, s, props)
+        if route.proxy is not None:
+            async for finding in self._via_proxy(ctx, host, port, source, route.proxy, route.describe(), values):
+                yield finding
+            return
+
+        try:
+            infos = await asyncio.wait_for(
+                asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM), ctx.step_timeout())
+        except (OSError, asyncio.TimeoutError) as exc:
+            kind, msg = classify(exc)
+            kind = DNS if kind in (DNS, "error") else kind
+            ctx.publish(host=host, port=port, source=source, result=kind, connected=False)
+            yield ctx.finding("tcp.agent_port", Status.FAIL, f"Cannot resolve {host}: {msg}",
+                              evidence={"result": kind, "host": host, "port": port, "source": source},
+                              fixes=[fix(_CATALOG, "dns", **values)])
+            return
+        addresses = list(dict.fromkeys((info[0], info[4][0]) for info in infos))
+        timeout = ctx.step_timeout()
+        results = await asyncio.gather(*(self._connect(fam, addr, port, timeout) for fam, addr in addresses))
+        connected = [r for r in results if r["result"] == CONNECTED]
+        overall = CONNECTED if connected else results[0]["result"]
+        ctx.publish(host=host, port=port, source=source, result=overall, connected=bool(connected),
+                    addresses=[r["address"] for r in connected])
+        evidence: dict[str, Any] = {"result": overall, "host": host, "port": port, "source": source,
+                                    "route": route.describe(), "addresses": [
+                                        {k: v for k, v in r.items() if k != "writer"} for r in results]}
+        for r in results:
+            if r.get("writer"):
+                r["writer"].close()
+        if not connected:
+            first = results[0]
+            yield ctx.finding("tcp.agent_port", Status.FAIL,
+                              f"TCP {host}:{port} ({source}): {first['error']}",
+                              detail=self._explain(overall, source),
+                              evidence=evidence, fixes=[fix(_CATALOG, overall if overall in (
+                                  "refused", "timeout", "reset", "unreachable") else "refused",
+                                  address=first["address"], **values)])
+            return
+        failed = [r for r in results if r["result"] != CONNECTED]
+        best = min(connected, key=lambda r: r["latency_ms"])
+        if failed:
+            fams = ", ".join(f"{r['address']} {r['result']}" for r in failed)
+            yield ctx.finding("tcp.agent_port", Status.WARN,
+                              f"TCP {host}:{port} connects on {best['address']} but not on every address ({fams})",
+                              detail="The JVM may try the failing address first (java.net.preferIPv6Addresses) and "
+                                     "lose time or fail.",
+                              evidence=evidence, fixes=[fix(_CATALOG, failed[0]["result"] if failed[0]["result"] in (
+                                  "refused", "timeout", "reset", "unreachable") else "refused",
+                                  address=failed[0]["address"], **values)])
+        else:
+            yield ctx.finding("tcp.agent_port", Status.PASS,
+                              f"TCP {host}:{port} ({source}) connects in {best['latency_ms']:.1f} ms",
+                              evidence=evidence)
+        yield await self._identify(ctx, best["family"], best["address"], port, values, None)
+
+    # -- target ---------------------------------------------------------------------------------
+
+    def _target(self, ctx: Context) -> tuple[str, int, str] | Finding:
+        s = ctx.settings
+        if s.direct:
+            try:
+                host, port = split_host_port(s.direct)
+            except ValueError as exc:
+                return ctx.finding("tcp.agent_port", Status.FAIL, f"Invalid -direct value: {exc}",
+                                   evidence={"direct": s.direct}, fixes=[fix(_CATALOG, "bad_target", value=s.direct)])
+            if host and port:
+                return host, port, "direct"
+            return ctx.finding("tcp.agent_port", Status.FAIL, f"-direct needs HOST:PORT, got {s.direct!r}",
+                               evidence={"direct": s.direct}, fixes=[fix(_CATALOG, "bad_target", value=s.direct)])
+        d = ctx.facts("discovery")
+        host, port = d.get("agent_host"), d.get("agent_port")
+        source = "discovery"
+        if s.tunnel:
+            try:
+                t_host, t_port = split_host_port(s.tunnel)
+            except ValueError as exc:
+                return ctx.finding("tcp.agent_port", Status.FAIL, f"Invalid -tunnel value: {exc}",
+                                   evidence={"tunnel": s.tunnel}, fixes=[fix(_CATALOG, "bad_target", value=s.tunnel)])
+            host, port, source = t_host or host, t_port or port, "tunnel"
+        if host and port:
+            return str(host), int(port), source
+        root = ctx.failure_of("discovery")
+        return ctx.finding("tcp.agent_port", Status.SKIP,
+                           "No agent port to test: discovery did not find one" if root else
+                           "No agent port to test (no discovery result, no -tunnel or -direct)",
+                           caused_by=root)
+
+    @staticmethod
+    def _explain(result: str, source: str) -> str:
+        where = {"discovery": "the advertised agent host/port", "tunnel": "the -tunnel address",
+                 "direct": "the -direct address"}[source]
+        return {
+            "refused": f"A reset answered the SYN at {where}: nothing listens there, or a firewall rejects it. "
+                       "agent.jar logs 'provided port:<port> is not reachable'.",
+            "timeout": f"No answer to the SYN at {where}: packets are dropped (firewall/blackhole).",
+            "reset": "The connection was reset.",
+            "unreachable": "The kernel has no route to that address.",
+        }.get(result, "")
+
+    async def _connect(self, family: int, address: str, port: int, timeout: float) -> dict[str, Any]:
+        t0 = time.monotonic()
+        fam = "IPv6" if family == socket.AF_INET6 else "IPv4"
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(address, port), timeout)
+        except (OSError, asyncio.TimeoutError) as exc:
+            kind, msg = classify(exc)
+            return {"address": address, "family": fam, "result": kind, "error": msg,
+                    "latency_ms": round((time.monotonic() - t0) * 1000, 1)}
+        return {"address": address, "family": fam, "result": CONNECTED, "error": None,
+                "latency_ms": round((time.monotonic() - t0) * 1000, 1), "writer": writer}
+
+    # -- through a proxy ------------------------------------------------------------------------
+
+    async def _via_proxy(self, ctx: Context, host: str, port: int, source: str, proxy: Proxy, route: str,
+                         values: dict[str, Any]) -> AsyncIterator[Finding]:
+        evidence: dict[str, Any] = {"host": host, "port": port, "source": source, "route": route,
+                                    "proxy": f"{proxy.host}:{proxy.port}"}
+        t0 = time.monotonic()
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(proxy.host, proxy.port), ctx.step_timeout())
+        except (OSError, asyncio.TimeoutError) as exc:
+            kind, msg = classify(exc)
+            evidence["result"] = kind
+            ctx.publish(host=host, port=port, source=source, result=kind, connected=False)
+            yield ctx.finding("tcp.agent_port", Status.FAIL, f"Cannot reach the proxy {proxy.host}:{proxy.port}: {msg}",
+                              evidence=evidence, fixes=[fix(_CATALOG, "proxy_refused", **values)])
+            return
+        try:
+            # JnlpAgentEndpoint.open: "CONNECT host:port HTTP/1.1\r\nHost: host\r\n[Proxy-Authorization]\r\n\r\n"
+            req = f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}\r\n"
+            if proxy.auth_header():
+                req += f"Proxy-Authorization: {proxy.auth_header()}\r\n"
+            writer.write((req + "\r\n").encode())
+            await writer.drain()
+            status_line = await asyncio.wait_for(reader.readline(), ctx.step_timeout())
+            while True:  # skip the proxy's response headers
+                line = await asyncio.wait_for(reader.readline(), ctx.step_timeout())
+                if line in (b"\r\n", b"\n", b""):
+                    break
+        except (OSError, asyncio.TimeoutError) as exc:
+            writer.close()
+            kind, msg = classify(exc)
+            evidence["result"] = kind
+            ctx.publish(host=host, port=port, source=source, result=kind, connected=False)
+            yield ctx.finding("tcp.agent_port", Status.FAIL, f"Proxy {proxy.host}:{proxy.port} did not answer CONNECT: {msg}",
+                              evidence=evidence, fixes=[fix(_CATALOG, "proxy_refused", **values)])
+            return
+        status = status_line.decode("latin-1").strip()
+        evidence["proxy_status"] = status
+        parts = status.split()
+        if len(parts) < 2 or parts[1] != "200":
+            writer.close()
+            evidence["result"] = "proxy_refused"
+            ctx.publish(host=host, port=port, source=source, result="proxy_refused", connected=False)
+            yield ctx.finding("tcp.agent_port", Status.FAIL,
+                              f"Proxy refuses CONNECT to {host}:{port}: {status[:80] or 'Proxy socket closed'}",
+                              detail="agent.jar reports 'Got a bad response from proxy: ...' (remoting JnlpAgentEndpoint).",
+                              evidence=evidence, fixes=[fix(_CATALOG, "proxy_refused", **values)])
+            return
+        evidence.update(result=CONNECTED, latency_ms=round((time.monotonic() - t0) * 1000, 1))
+        ctx.publish(host=host, port=port, source=source, result=CONNECTED, connected=True, via_proxy=evidence["proxy"])
+        yield ctx.finding("tcp.agent_port", Status.PASS, f"TCP {host}:{port} connects through proxy {evidence['proxy']}",
+                          evidence=evidence)
+        yield await self._identify(ctx, "proxy", host, port, values, (reader, writer))
+
+    # -- what answers on the port ---------------------------------------------------------------
+
+    async def _identify(self, ctx: Context, family: str, address: str, port: int, values: dict[str, Any],
+                        stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None) -> Finding:
+        evidence: dict[str, Any] = {"address": address, "port": port}
+        data = b""
+        writer = None
+        local: Any = None
+        try:
+            reader, writer = stream or await asyncio.wait_for(asyncio.open_connection(address, port), ctx.step_timeout())
+            local = writer.get_extra_info("sockname")
+            writer.write(_HELLO)
+            await writer.drain()
+            end = time.monotonic() + ctx.step_timeout(cap=5.0)
+            while len(data) < _MAX_HELLO_ANSWER:
+                left = end - time.monotonic()
+                if left <= 0:
+                    raise asyncio.TimeoutError
+                chunk = await asyncio.wait_for(reader.read(_MAX_HELLO_ANSWER - len(data)), left)
+                if not chunk:
+                    break
+                data += chunk
+        except (OSError, asyncio.TimeoutError) as exc:
+            kind, msg = classify(exc)
+            evidence.update(answer=None, error=msg, result=kind)
+            if data:
+                evidence["first_bytes"] = data[:16].hex()
+            what = "stayed silent" if kind == "timeout" else msg
+            return ctx.finding("tcp.listener", Status.FAIL,
+                               f"The service on {address}:{port} {what} when asked what it is (not a Jenkins agent listener)",
+                               detail="A Jenkins agent listener answers 'GET / HTTP/1.0' at once with its protocols. "
+                                      "Silence or a reset here means another service, a load balancer without a "
+                                      "healthy backend, or a middlebox.",
+                               evidence=evidence, fixes=[fix(_CATALOG, "not_jenkins_port", **values)])
+        finally:
+            if writer is not None:
+                writer.close()
+        hello = parse_hello(data)
+        if hello is None:
+            what = describe_answer(data)
+            evidence.update(answer=what, first_bytes=data[:16].hex())
+            return ctx.finding("tcp.listener", Status.FAIL, f"Not a Jenkins agent port: {address}:{port} is {what}",
+                               detail="agent.jar would log 'Incorrect acknowledgement sequence, expected 0x000341434b got "
+                                      f"0x{data[:5].hex()}'." if data else "",
+                               evidence=evidence, fixes=[fix(_CATALOG, "not_jenkins_port", **values)])
+        client = hello.get("Client")
+        local_ip = local[0] if isinstance(local, tuple) and family != "proxy" else None
+        nat = bool(client and local_ip and client != local_ip)
+        evidence.update(answer="jenkins", jenkins_version=hello.get("Jenkins-Version"),
+                        protocols=[p.strip() for p in hello.get("Jenkins-Agent-Protocols", "").split(",") if p.strip()],
+                        session=hello.get("Jenkins-Session"), client_seen=client, local_address=local_ip, nat=nat,
+                        server=hello.get("Server"), min_remoting=hello.get("Remoting-Minimum-Version"))
+        ctx.publish(listener_hello=evidence)
+        root_session = (ctx.facts("discovery").get("root_headers") or {}).get("X-Jenkins-Session")
+        if root_session and evidence["session"] and root_session != evidence["session"]:
+            return ctx.finding("tcp.listener", Status.FAIL,
+                               "The agent port belongs to another Jenkins instance than the URL (session differs)",
+                               detail=f"X-Jenkins-Session at the URL is {root_session}; the agent port reports "
+                                      f"{evidence['session']}.",
+                               evidence=evidence, fixes=[fix(_CATALOG, "other_controller", **values)])
+        note = (f" The controller sees this host as {client} (local address {local_ip}): NAT or a proxy in between."
+                if nat else "")
+        return ctx.finding("tcp.listener", Status.PASS,
+                           f"Jenkins agent listener answers on {address}:{port} (Jenkins {evidence['jenkins_version']})",
+                           detail=("Protocols: " + ", ".join(evidence["protocols"]) + "." + note).strip(),
+                           evidence=evidence)

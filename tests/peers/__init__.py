@@ -1,0 +1,1 @@
+"""Real peers for tests: nginx, tinyproxy, Python TLS servers, helpers to run the CLI."""
