@@ -1,0 +1,92 @@
+"""agent.options: would agent.jar even accept this command line?
+
+args4j refuses option combinations before the agent connects at all (remoting ``Launcher.java``
+``@Option(depends=..., forbids=...)``); the inbound-agent image and the Kubernetes plugin can
+produce such combinations from environment variables (e.g. ``JENKINS_TUNNEL`` with
+``JENKINS_WEB_SOCKET=true``, which the plugin only warns about in its form validation). The rules
+are data: ``jnlpdiag/data/agent-options.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from jnlpdiag.model import Finding, Fix, Layer, Status
+from jnlpdiag.probe import Context, Probe
+from jnlpdiag.settings import Settings
+
+
+@cache
+def _rules() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(files("jnlpdiag").joinpath("data", "agent-options.json").read_text())
+    return loaded
+
+
+def options_in_effect(settings: Settings) -> dict[str, str]:
+    """agent.jar options the agent would get, each with the origin of the setting behind it."""
+    present: dict[str, str] = {}
+    for option, rule in _rules()["options"].items():
+        name = rule.get("setting")
+        if name and getattr(settings, name, None) not in (None, False, [], ""):
+            present[option] = settings.origin(name)
+    # Options seen on a real command line that have no setting of their own (e.g. -credentials).
+    for option in settings.agent_options:
+        present.setdefault(option, settings.origin("agent_options"))
+    return present
+
+
+def conflicts(present: dict[str, str]) -> list[dict[str, str]]:
+    found = []
+    for option, rule in _rules()["options"].items():
+        if option not in present:
+            continue
+        for other in rule.get("forbids", []):
+            if other in present:
+                found.append({"option": option, "conflicts_with": other, "kind": "forbids",
+                              "message": f'option "{option}" cannot be used with the option(s) [{other}]'})
+        for needed in rule.get("depends", []):
+            if needed not in present:
+                found.append({"option": option, "conflicts_with": needed, "kind": "depends",
+                              "message": f'option "{option}" requires the option(s) [{needed}]'})
+    return found
+
+
+class AgentOptionsProbe(Probe):
+    id = "agent.options"
+    layer = Layer.PROTOCOL
+    description = "agent.jar option combinations that args4j refuses (-webSocket with -tunnel, -direct without -instanceIdentity, ...)"
+
+    async def run(self, ctx: Context) -> AsyncIterator[Finding]:
+        present = options_in_effect(ctx.settings)
+        evidence: dict[str, Any] = {"options": present}
+        found = conflicts(present)
+        for c in found:
+            a, b = c["option"], c["conflicts_with"]
+            origins = f"{a} from {present[a]}" + (f", {b} from {present[b]}" if b in present else "")
+            if c["kind"] == "forbids":
+                fix = Fix(f"Remove one of {a} and {b}",
+                          steps=(f"# {origins}",
+                                 "# Kubernetes plugin: do not set both 'WebSocket' and 'Jenkins tunnel' on the cloud"
+                                 if {a, b} == {"-webSocket", "-tunnel"} else f"# drop {b} from the agent's options"),
+                          docs=(_rules()["docs"],))
+            else:
+                fix = Fix(f"Add {b} (required by {a})", steps=(f"# {origins}", f"java -jar agent.jar ... {a} ... {b} <value>"),
+                          docs=(_rules()["docs"],))
+            yield ctx.finding(f"agent.options.{a.lstrip('-')}", Status.FAIL,
+                              f"agent.jar refuses its command line: {c['message']}",
+                              detail=f"args4j rejects this before connecting ({origins}). Source: {_rules()['source']}",
+                              evidence={**evidence, **c}, fixes=[fix])
+        for option, info in _rules()["deprecated"].items():
+            if option in present:
+                yield ctx.finding(f"agent.options.deprecated.{option.lstrip('-')}", Status.WARN,
+                                  f"{option} is deprecated", detail=info["message"],
+                                  evidence={**evidence, "source": info["source"]},
+                                  fixes=[Fix(f"Stop using {option}", steps=(info["fix"],), docs=(_rules()["docs"],))])
+        if not found:
+            yield ctx.finding("agent.options", Status.PASS,
+                              f"agent.jar accepts the options in effect ({', '.join(sorted(present)) or 'none'})",
+                              evidence=evidence)
