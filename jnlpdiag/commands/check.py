@@ -24,6 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--json", action="store_const", const="json", dest="format",
                      help="print one JSON document (schema jnlpdiag.report/1); same as --format json")
     out.add_argument("--format", default=None, choices=sorted(renderers()), help="output format (default: text)")
+    many = parser.add_argument_group("many targets")
+    many.add_argument("--targets", metavar="FILE",
+                      help="check every target in FILE (one 'URL [name]' or JSON object per line), concurrently")
+    many.add_argument("--pool", type=int, default=64, metavar="N", help="targets checked at once (default 64)")
 
 
 def redactor_for(settings: Settings, extra: list[str]) -> Redactor:
@@ -48,7 +52,36 @@ def run_checks(args: argparse.Namespace) -> tuple[Report, Redactor] | int:
     return run_sync(chosen, settings), redactor
 
 
+def run_many(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    from jnlpdiag import targets as multi
+
+    try:
+        settings = settings_from_args(args)
+        targets = multi.read_targets(args.targets)
+    except (SettingsError, multi.TargetsError) as exc:
+        print(f"jnlpdiag: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if not 1 <= args.pool <= 1024:
+        print("jnlpdiag: --pool must be between 1 and 1024", file=sys.stderr)
+        return EXIT_ERROR
+    redactor = redactor_for(settings, args.redact)
+    probes, _ = load_probes()
+    chosen = select(probes, args.probe, args.skip)
+    results = asyncio.run(multi.run_targets(settings, targets, chosen, args.pool))
+    if (args.format or "text") == "json":
+        text = json.dumps(multi.summary_document(results), indent=2, default=str) + "\n"
+    else:
+        text = multi.summary_text(results)
+    sys.stdout.write(redactor(text))
+    return int(multi.summary_document(results)["exit_code"])
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.targets:
+        return run_many(args)
     result = run_checks(args)
     if isinstance(result, int):
         return result
