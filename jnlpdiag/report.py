@@ -85,9 +85,18 @@ class Report:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Report:
-        if data.get("schema") != SCHEMA_ID:
-            raise ValueError(f"not a {SCHEMA_ID} document (schema: {str(data.get('schema'))[:60]!r})")
+    def from_dict(cls, data: Any) -> Report:
+        """Load a saved report; anything malformed raises ValueError with a one-line reason."""
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA_ID:
+            shown = str(data.get("schema"))[:60] if isinstance(data, dict) else type(data).__name__
+            raise ValueError(f"not a {SCHEMA_ID} document (schema: {shown!r})")
+        try:
+            return cls._from_valid_dict(data)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise ValueError(f"malformed {SCHEMA_ID} document: {type(exc).__name__}: {str(exc)[:120]}") from None
+
+    @classmethod
+    def _from_valid_dict(cls, data: dict[str, Any]) -> Report:
         return cls(
             findings=[Finding.from_dict(f) for f in data.get("findings") or []],
             settings=dict(data.get("settings") or {}),
