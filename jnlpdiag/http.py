@@ -14,7 +14,7 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, unquote
+from urllib.parse import unquote, urlsplit
 
 from jnlpdiag import __version__
 from jnlpdiag.neterrors import classify
@@ -126,19 +126,20 @@ async def open_tcp(host: str, port: int, timeout: float) -> tuple[asyncio.Stream
         infos = await asyncio.wait_for(
             loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout=timeout
         )
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         kind, msg = classify(exc)
         raise HttpError(kind, f"{host}: {msg}", "dns") from None
     last: HttpError | None = None
-    for family, type_, proto, _canon, addr in infos:
+    for *_, addr in infos:
         left = end - time.monotonic()
         if left <= 0:
             break
+        ip, port_n = str(addr[0]), int(addr[1])
         try:
-            return await asyncio.wait_for(asyncio.open_connection(host=addr[0], port=addr[1]), timeout=left)
-        except (OSError, asyncio.TimeoutError) as exc:
+            return await asyncio.wait_for(asyncio.open_connection(host=ip, port=port_n), timeout=left)
+        except (TimeoutError, OSError) as exc:
             kind, msg = classify(exc)
-            last = HttpError(kind, f"{addr[0]}:{addr[1]}: {msg}", "connect")
+            last = HttpError(kind, f"{ip}:{port_n}: {msg}", "connect")
     raise last or HttpError("timeout", f"{host}:{port}: timed out", "connect")
 
 
@@ -246,7 +247,7 @@ async def request(
         return await asyncio.wait_for(
             _request(url, method, headers or {}, timeout, proxy, ssl_context, max_body, read_body), timeout
         )
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise HttpError("timeout", f"no complete answer from {_origin(url)} within {timeout:g} s", "response") from None
 
 

@@ -101,7 +101,7 @@ async def describe_java(install: JavaInstall, timeout: float, jvm_options: list[
         return info
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         proc.kill()
         await proc.wait()
         info.error = f"{install.executable} did not answer within {timeout:g} s"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-class Layer(str, enum.Enum):
+class Layer(enum.StrEnum):
     """The four layers, in the order root causes are ranked (host problems first)."""
 
     HOST = "host"
@@ -24,7 +24,7 @@ class Layer(str, enum.Enum):
         return list(Layer).index(self)
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     PASS = "pass"
     SKIP = "skip"
     WARN = "warn"

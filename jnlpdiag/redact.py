@@ -1,20 +1,77 @@
-"""Redaction: secret values never leave the process, in any output, in any encoding.
+"""Redaction and anonymization: secret values never leave the process, in any output, in any encoding.
 
-Every writer (stdout, stderr, report files) passes its text through one :class:`Redactor` built
-from the run's settings. Exact values are replaced, and so are their common encodings (base64,
-URL-encoding), because a secret can appear inside a header or a URL.
+Every writer (stdout, stderr, report files, saved packets) passes its text through one
+:class:`Redactor` built from the run's settings. Two kinds of rules apply:
+
+* **Known values** (the agent secret, ``--redact VALUE``) are replaced everywhere, together with
+  their common encodings (base64 at any alignment, URL-encoding), because a secret can appear
+  inside a header, a URL or a Basic-auth token.
+* **Shapes** that carry a credential whatever its value: the password of a URL
+  (``http://user:pw@proxy``, proxy variables included), ``-D…Password=…`` JVM properties
+  (``http.proxyPassword``, ``javax.net.ssl.keyStorePassword``, …), agent.jar options
+  (``-secret``, ``-credentials``, ``-proxyCredentials``), ``KEY=value`` with a secret-like key
+  (environment dumps), ``Secret-Key:`` / ``Authorization:`` headers and the secret argument of a
+  ``.jnlp`` file. A value found this way is *learnt*: later texts have it (and its encodings)
+  replaced too, even where it stands alone.
+
+:class:`Anonymizer` additionally replaces host names and IP addresses consistently (the same
+original always gets the same stand-in within one bundle), as the Jenkins support-core plugin does
+(``InetAddressContentFilter`` maps each IP to an ``ip_…`` name, ``ContentMappings`` keeps the map;
+jenkinsci/support-core-plugin ``src/main/java/com/cloudbees/jenkins/support/filter/``, commit
+7a1f11e6). Loopback and "any" addresses and ``localhost`` are kept: they identify nobody and are
+often the diagnosis itself (an agent told to reach ``localhost`` from inside a container).
 """
 
 from __future__ import annotations
 
 import base64
+import builtins
+import ipaddress
 import re
 from collections.abc import Iterable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from jnlpdiag.settings.model import REDACTED
 
 _MIN_SECRET_LEN = 4  # shorter values would redact ordinary words
+_SECRET_WORDS = r"(?:password|passwd|passphrase|secret|token|apikey|api_key|credentials?)"
+_QUOTED_OR_WORD = r"(?:\"[^\"\r\n]*\"|'[^'\r\n]*'|[^\s\"'<>,;&|]+)"
+
+# Each rule's group "v" is the credential; everything else is kept for context. The hints are
+# lower-case substrings one of which a text must contain for the rule to run at all: most texts
+# contain none, and the scan for them is far cheaper than the regular expressions.
+_WORD_HINTS = ("password", "passwd", "passphrase", "secret", "token", "apikey", "api_key", "credential")
+_RULES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
+    # scheme://user:PASSWORD@host — Jenkins URLs, proxy variables, -jnlpUrl values.
+    (re.compile(r"[A-Za-z][\w+.-]*://[^\s/@:\"'<>]+:(?P<v>[^\s/@\"'<>]+)@"), ("://",)),
+    # user:PASSWORD@host:port without a scheme (http_proxy=user:pw@proxy:3128 is accepted by curl).
+    (re.compile(r"(?<![\w/.:@%-])[\w.%~-]+:(?P<v>[^\s/@:\"'<>]+)@(?=[\w-]+(?:\.[\w-]+)*(?::\d+)?(?:[/\s\"']|$))"),
+     ("@",)),
+    # -Dhttp.proxyPassword=…, -Djavax.net.ssl.keyStorePassword=…, -Dx.token=… (JVM options, ps output).
+    (re.compile(r"-D[\w.-]*(?i:" + _SECRET_WORDS + r")[\w.-]*=(?P<v>" + _QUOTED_OR_WORD + r")"), ("-d",)),
+    # agent.jar / keytool / jnlpdiag options whose value is a credential: `-secret X`, `--secret=X`.
+    (re.compile(r"(?<![\w-])-{1,2}(?:secret|credentials|jnlpCredentials|proxyCredentials|redact|storepass|keypass"
+                r"|srcstorepass|deststorepass|password)(?:=|[ \t]+)(?P<v>" + _QUOTED_OR_WORD + r")"),
+     ("secret", "credentials", "redact", "pass")),
+    # The same inside a JSON/Python list: "-secret", "VALUE".
+    (re.compile(r"[\"']-{1,2}(?:secret|credentials|jnlpCredentials|proxyCredentials|redact)[\"']\s*,\s*[\"']"
+                r"(?P<v>[^\"'\\]+)[\"']"), ("secret", "credentials", "redact")),
+    # KEY=value with a secret-like key: env dumps, properties files, query strings.
+    (re.compile(r"(?<![\w-])[\w.-]*(?i:" + _SECRET_WORDS + r")[\w.-]*=(?P<v>" + _QUOTED_OR_WORD + r")"), _WORD_HINTS),
+    # ALL_CAPS_KEY: value (kubectl describe, YAML env lists) with a secret-like key.
+    (re.compile(r"(?<![\w-])[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN)[A-Z0-9_]*:[ \t]+(?P<v>" + _QUOTED_OR_WORD
+                + r")"), ("password", "passwd", "secret", "token")),
+    # HTTP headers carrying credentials (WebSocket agents send Secret-Key, remoting core JnlpConnectionState).
+    (re.compile(r"(?im)^[ \t]*(?:Secret-Key|X-Jenkins-Secret)[ \t]*:[ \t]*(?P<v>[^\r\n]+)"), ("secret",)),
+    (re.compile(r"(?i)(?<![\w-])(?:Proxy-)?Authorization[ \t]*:[ \t]*(?:[A-Za-z-]+[ \t]+)?(?P<v>[^\s,\"']+)"),
+     ("authorization",)),
+    (re.compile(r"(?im)^[ \t]*(?:Cookie|Set-Cookie)[ \t]*:[ \t]*(?P<v>[^\r\n]+)"), ("cookie",)),
+    # JSON produced by remoting's ConnectionHeaders: {"Secret-Key":"…"}.
+    (re.compile(r"\"(?:Secret-Key|[\w.-]*(?i:password|passwd|token))\"\s*:\s*\"(?P<v>[^\"\\]+)\""),
+     ("secret", "password", "passwd", "token")),
+    # A .jnlp file: the secret is a 64-hex <argument> (core JnlpAgentReceiver: HMAC-SHA256 as hex).
+    (re.compile(r"<argument>\s*(?P<v>[0-9a-fA-F]{64})\s*</argument>"), ("<argument>",)),
+]
 
 
 def _encodings(value: str) -> set[str]:
@@ -31,7 +88,19 @@ def _encodings(value: str) -> set[str]:
     return {f for f in forms if len(f) >= _MIN_SECRET_LEN}
 
 
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 class Redactor:
+    """``Redactor(secrets)(text)`` -> text with every secret replaced by ``<redacted>``."""
+
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._values: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
@@ -39,23 +108,162 @@ class Redactor:
             self.add(s)
 
     def add(self, value: str | None) -> None:
-        if not value or len(value) < _MIN_SECRET_LEN:
+        """Remember a value (and its encodings) to be redacted from now on."""
+        if not value or len(value) < _MIN_SECRET_LEN or value == REDACTED:
+            return
+        value = value.strip("\"'")
+        if len(value) < _MIN_SECRET_LEN or value in self._values:
             return
         self._values |= _encodings(value)
         ordered = sorted(self._values, key=len, reverse=True)
         self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
 
+    def _rule_matches(self, text: str) -> list[re.Match[str]]:
+        low = text.lower()
+        found = []
+        for rule, hints in _RULES:
+            if any(h in low for h in hints):
+                found += [m for m in rule.finditer(text) if m.group("v") != REDACTED]
+        return found
+
+    def learn(self, text: str) -> None:
+        """Remember every credential the shape rules find in ``text`` (no output)."""
+        for m in self._rule_matches(text):
+            value = m.group("v")
+            if REDACTED not in value and "*" * 4 not in value:
+                self.add(value)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Character ranges of ``text`` that must not be shown (merged, sorted)."""
+        if not text:
+            return []
+        matches = self._rule_matches(text)
+        for m in matches:  # learn first, so the exact pass below also finds other copies and encodings
+            value = m.group("v")
+            if REDACTED not in value and "*" * 4 not in value:
+                self.add(value)
+        found = [m.span("v") for m in matches]
+        if self._pattern is not None:
+            found += [m.span() for m in self._pattern.finditer(text)]
+        return _merge([s for s in found if s[1] > s[0]])
+
     def __call__(self, text: str) -> str:
-        if self._pattern is None or not text:
+        if not text:
             return text
-        return self._pattern.sub(REDACTED, text)
+        spans = self.spans(text)
+        if not spans:
+            return text
+        out: list[str] = []
+        last = 0
+        for start, end in spans:
+            out.append(text[last:start])
+            out.append(REDACTED)
+            last = end
+        out.append(text[last:])
+        return "".join(out)
 
     def bytes(self, data: bytes) -> bytes:
-        if self._pattern is None:
-            return data
+        """Redact bytes of any encoding (treated as latin-1, so every byte maps to one char)."""
         return self(data.decode("latin-1")).encode("latin-1")
+
+    def mask_bytes(self, data: builtins.bytes, fill: int = ord("*")) -> builtins.bytes:
+        """Overwrite secret bytes in place, keeping the length (packet payloads, offsets)."""
+        spans = self.spans(data.decode("latin-1"))
+        if not spans:
+            return data
+        buf = bytearray(data)
+        for start, end in spans:
+            buf[start:end] = bytes([fill]) * (end - start)
+        return bytes(buf)
 
 
 def redact_url_password(url: str) -> str:
     """``https://user:pw@host/`` -> ``https://user:<redacted>@host/``."""
     return re.sub(r"(//[^/@:\s]+:)[^/@\s]+@", lambda m: m.group(1) + REDACTED + "@", url)
+
+
+# --------------------------------------------------------------------------------------------
+# Anonymization
+
+
+_IPV4 = r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)"
+# An IPv6 candidate: hex groups and colons with at least two colons; validated by ipaddress.
+_IPV6 = r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%[\w.]+)?(?![\w:])"
+_IP = re.compile(f"{_IPV6}|{_IPV4}")
+_URL_HOST = re.compile(r"[A-Za-z][\w+.-]*://(?:[^@/\s\"'<>]*@)?(?P<h>\[[0-9A-Fa-f:.]+\]|[^:/\s?#\"'<>\]]+)")
+_STAND_IN = re.compile(r"(?:host|ip)_\d+")
+_KEEP_HOSTS = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback", "jenkins", "example.com"}
+
+
+def _keep_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return ip.is_loopback or ip.is_unspecified
+
+
+class Anonymizer:
+    """Replace host names and IP addresses by ``host_N`` / ``ip_N``, consistently."""
+
+    def __init__(self, hosts: Iterable[str] = ()) -> None:
+        self.mapping: dict[str, str] = {}
+        self._hosts: dict[str, str] = {}  # lower-case host -> replacement
+        self._host_re: re.Pattern[str] | None = None
+        for h in hosts:
+            self.add_host(h)
+
+    def add_host(self, host: str | None) -> None:
+        if not host:
+            return
+        host = host.strip().strip("[]").rstrip(".")
+        if not host or host.lower() in _KEEP_HOSTS or host.lower() in self._hosts or _STAND_IN.fullmatch(host):
+            return  # stand-ins are not hosts: a text anonymized twice must stay the same
+        try:
+            ip = ipaddress.ip_address(host.split("%")[0])
+        except ValueError:
+            ip = None
+        if ip is not None:
+            if not _keep_ip(ip):
+                self._ip_name(str(ip))
+            return
+        if not re.fullmatch(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?", host):
+            return
+        name = f"host_{sum(1 for v in self.mapping.values() if v.startswith('host_')) + 1}"
+        self.mapping[host] = name
+        self._hosts[host.lower()] = name
+        ordered = sorted(self._hosts, key=len, reverse=True)
+        self._host_re = re.compile(
+            r"(?<![\w.-])(?:" + "|".join(re.escape(h) for h in ordered) + r")(?![\w-]|\.[\w-])", re.IGNORECASE
+        )
+
+    def add_url(self, url: str | None) -> None:
+        if not url:
+            return
+        try:
+            host = urlsplit(url if "://" in url else f"//{url}").hostname
+        except ValueError:
+            host = None
+        self.add_host(host)
+
+    def learn(self, text: str) -> None:
+        for m in _URL_HOST.finditer(text):
+            self.add_host(m.group("h"))
+
+    def _ip_name(self, ip: str) -> str:
+        if ip not in self.mapping:
+            self.mapping[ip] = f"ip_{sum(1 for v in self.mapping.values() if v.startswith('ip_')) + 1}"
+        return self.mapping[ip]
+
+    def _ip_sub(self, m: re.Match[str]) -> str:
+        text = m.group(0)
+        try:
+            ip = ipaddress.ip_address(text.split("%")[0])
+        except ValueError:
+            return text
+        return text if _keep_ip(ip) else self._ip_name(str(ip))
+
+    def __call__(self, text: str) -> str:
+        if not text:
+            return text
+        self.learn(text)
+        text = _IP.sub(self._ip_sub, text)  # one pass, so stand-ins are numbered in order of appearance
+        if self._host_re is not None:
+            text = self._host_re.sub(lambda m: self._hosts[m.group(0).lower()], text)
+        return text

@@ -19,7 +19,9 @@ EXIT_WARN = 1
 EXIT_FAIL = 2
 EXIT_ERROR = 3  # a probe errored, or a usage/settings error
 
-_EXIT_BY_STATUS = {Status.PASS: EXIT_OK, Status.SKIP: EXIT_OK, Status.WARN: EXIT_WARN, Status.FAIL: EXIT_FAIL, Status.ERROR: EXIT_ERROR}
+_EXIT_BY_STATUS = {
+    Status.PASS: EXIT_OK, Status.SKIP: EXIT_OK, Status.WARN: EXIT_WARN, Status.FAIL: EXIT_FAIL, Status.ERROR: EXIT_ERROR,
+}
 
 
 def exit_code_for(status: Status) -> int:

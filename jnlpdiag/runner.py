@@ -60,13 +60,16 @@ _RAISE_TIMEOUT_FIX = Fix(
 
 
 def run_deadline(settings: Settings) -> float:
-    """Seconds the whole run may take: ``--deadline`` if given, else ``--timeout``.
+    """Seconds the whole run may take: ``--deadline`` if given, else ``--timeout`` (plus ``--hold``).
 
     A health check that asks for ``--timeout 5`` expects an answer in about five seconds, so the
     run-level deadline equals the step timeout; probes' own steps are bounded to end just before
     it, so a slow step is reported by the probe that met it.
     """
-    return settings.deadline if settings.deadline else settings.timeout
+    if settings.deadline:
+        return settings.deadline
+    # --hold asks to keep a WebSocket open that long on purpose: the budget grows by it.
+    return settings.timeout + (settings.hold or 0.0)
 
 
 class Runner:
@@ -101,7 +104,7 @@ class Runner:
         self._emit(FindingEmitted(finding))
 
     async def run(self) -> Report:
-        started_wall = dt.datetime.now(dt.timezone.utc)
+        started_wall = dt.datetime.now(dt.UTC)
         t0 = time.monotonic()
         state = RunState(
             settings=self.settings,
@@ -152,7 +155,7 @@ class Runner:
             if waits:
                 try:
                     await asyncio.wait_for(asyncio.gather(*waits), timeout=max(0.0, ctx.remaining()))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             blocker = self._blocking_dependency(cls, selected, state)
             if blocker is not None:
@@ -201,7 +204,7 @@ class Runner:
                     self._record(state, finding)
 
             await asyncio.wait_for(consume(), timeout=max(0.001, ctx.remaining()))
-        except (asyncio.TimeoutError, DeadlineExceeded):
+        except (TimeoutError, DeadlineExceeded):
             budget = run_deadline(self.settings)
             self._record(state, ctx.finding(
                 cls.id, Status.FAIL,

@@ -58,7 +58,7 @@ def conflicts(present: dict[str, str]) -> list[dict[str, str]]:
 class AgentOptionsProbe(Probe):
     id = "agent.options"
     layer = Layer.PROTOCOL
-    description = "agent.jar option combinations that args4j refuses (-webSocket with -tunnel, -direct without -instanceIdentity, ...)"
+    description = "agent.jar option combinations that args4j refuses (-webSocket with -tunnel, -direct alone, ...)"
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         present = options_in_effect(ctx.settings)

@@ -137,8 +137,7 @@ class DiscoveryProbe(Probe):
 
         # HTTPS that this host's CA store rejects: report it, then look further without verifying,
         # since the agent's JVM has its own trust store (tls.java says what the JVM decides).
-        tls_untrusted = isinstance(root, HttpError) and root.stage == "tls" and "CERTIFICATE_VERIFY_FAILED" in root.message
-        if tls_untrusted:
+        if isinstance(root, HttpError) and root.stage == "tls" and "CERTIFICATE_VERIFY_FAILED" in root.message:
             yield ctx.finding(
                 "discovery.https", Status.WARN, f"HTTPS certificate of {host} is not trusted by this host's CA store",
                 detail=f"{root.message}. Discovery continued without verification; whether the agent's JVM "

@@ -109,7 +109,7 @@ class TcpProbe(Probe):
         try:
             infos = await asyncio.wait_for(
                 asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM), ctx.step_timeout())
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             kind, msg = classify(exc)
             kind = DNS if kind in (DNS, "error") else kind
             ctx.publish(host=host, port=port, source=source, result=kind, connected=False)
@@ -117,7 +117,7 @@ class TcpProbe(Probe):
                               evidence={"result": kind, "host": host, "port": port, "source": source},
                               fixes=[fix(_CATALOG, "dns", **values)])
             return
-        addresses = list(dict.fromkeys((info[0], info[4][0]) for info in infos))
+        addresses = list(dict.fromkeys((int(info[0]), str(info[4][0])) for info in infos))
         timeout = ctx.step_timeout()
         results = await asyncio.gather(*(self._connect(fam, addr, port, timeout) for fam, addr in addresses))
         connected = [r for r in results if r["result"] == CONNECTED]
@@ -205,7 +205,7 @@ class TcpProbe(Probe):
         fam = "IPv6" if family == socket.AF_INET6 else "IPv4"
         try:
             _, writer = await asyncio.wait_for(asyncio.open_connection(address, port), timeout)
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             kind, msg = classify(exc)
             return {"address": address, "family": fam, "result": kind, "error": msg,
                     "latency_ms": round((time.monotonic() - t0) * 1000, 1)}
@@ -221,7 +221,7 @@ class TcpProbe(Probe):
         t0 = time.monotonic()
         try:
             reader, writer = await asyncio.wait_for(asyncio.open_connection(proxy.host, proxy.port), ctx.step_timeout())
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             kind, msg = classify(exc)
             evidence["result"] = kind
             ctx.publish(host=host, port=port, source=source, result=kind, connected=False)
@@ -240,7 +240,7 @@ class TcpProbe(Probe):
                 line = await asyncio.wait_for(reader.readline(), ctx.step_timeout())
                 if line in (b"\r\n", b"\n", b""):
                     break
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             writer.close()
             kind, msg = classify(exc)
             evidence["result"] = kind
@@ -275,7 +275,9 @@ class TcpProbe(Probe):
         writer = None
         local: Any = None
         try:
-            reader, writer = stream or await asyncio.wait_for(asyncio.open_connection(address, port), ctx.step_timeout())
+            if stream is None:
+                stream = await asyncio.wait_for(asyncio.open_connection(address, port), ctx.step_timeout())
+            reader, writer = stream
             local = writer.get_extra_info("sockname")
             writer.write(_HELLO)
             await writer.drain()
@@ -283,12 +285,12 @@ class TcpProbe(Probe):
             while len(data) < _MAX_HELLO_ANSWER:
                 left = end - time.monotonic()
                 if left <= 0:
-                    raise asyncio.TimeoutError
+                    raise TimeoutError
                 chunk = await asyncio.wait_for(reader.read(_MAX_HELLO_ANSWER - len(data)), left)
                 if not chunk:
                     break
                 data += chunk
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             kind, msg = classify(exc)
             evidence.update(answer=None, error=msg, result=kind)
             if data:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from jnlpdiag.model import Finding, Fix, FindingError, Layer, Status, consequences, root_causes
+from jnlpdiag.model import Finding, FindingError, Fix, Layer, Status, consequences, root_causes
 from jnlpdiag.probe import Context, Probe, probe
 from jnlpdiag.runner import FindingEmitted, ProbeFinished, ProbeQueued, ProbeStarted, RunFinished, Runner, run_sync
 from jnlpdiag.settings import Settings

@@ -18,8 +18,10 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     target.add_argument("--tunnel", metavar="HOST:PORT", help="agent.jar -tunnel value (env JENKINS_TUNNEL)")
     target.add_argument("--websocket", action="store_true", default=None,
                         help="the agent uses -webSocket (env JENKINS_WEB_SOCKET=true)")
-    target.add_argument("--direct", metavar="HOST:PORT", help="agent.jar -direct value (env JENKINS_DIRECT_CONNECTION)")
-    target.add_argument("--instance-identity", metavar="B64", help="controller public key, base64 (env JENKINS_INSTANCE_IDENTITY)")
+    target.add_argument("--direct", metavar="HOST:PORT",
+                        help="agent.jar -direct value (env JENKINS_DIRECT_CONNECTION)")
+    target.add_argument("--instance-identity", metavar="B64",
+                        help="controller public key, base64 (env JENKINS_INSTANCE_IDENTITY)")
     target.add_argument("--jnlp-file", metavar="FILE", help="read settings from a jenkins-agent.jnlp file")
     target.add_argument("--from-process", default="auto", metavar="auto|none|PID",
                         help="read settings from a running agent.jar process (default: auto)")
