@@ -1,0 +1,139 @@
+"""One WebSocket upgrade to ``<url>wsagents/`` the way agent.jar makes it, and what came back.
+
+remoting ``hudson/remoting/Engine.java`` ``runWebSocket`` (commit
+fa5f12a8447d0f75e6d17d6b451a60c5e33ec09a): URL = ``url.replaceFirst("^http", "ws") + "wsagents/"``;
+headers ``Node-Name``, ``Secret-Key``, ``X-Remoting-Capability`` (plus ``Connection-Cookie`` on
+reconnects, which this tool never sends); proxy = JVM ``http.proxyHost`` else env ``proxy_host``,
+only for ``http`` URLs that ``NoProxyEvaluator`` lets through. The server side is core
+``jenkins/agents/WebSocketAgents.java`` and ``websocket/jetty12-ee9/.../Jetty12EE9Provider.java``
+(jenkinsci/jenkins ff9430ee1dc6e319349a488650d914444fe141f3); their refusal texts are in
+``data/transport-fixes.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from jnlpdiag.jnlp4.catalog import data
+from jnlpdiag.neterrors import classify
+
+# Reverse proxies name themselves in Server / Via.
+_PROXIES = (("nginx", "nginx"), ("apache", "apache"), ("httpd", "apache"), ("haproxy", "haproxy"),
+            ("envoy", "envoy"), ("istio", "envoy"), ("traefik", "traefik"), ("caddy", "caddy"),
+            ("cloudflare", "cloudflare"), ("awselb", "aws-elb"), ("squid", "squid"), ("varnish", "varnish"))
+
+
+def ws_url(url: str) -> str:
+    base = url if url.endswith("/") else url + "/"
+    return ("ws" + base[4:] if base.startswith("http") else base) + "wsagents/"
+
+
+@dataclass
+class Attempt:
+    url: str
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = ""
+    error_kind: str | None = None  # reset, closed, timeout, refused, dns, tls, proxy, protocol, ...
+    error: str | None = None
+    connection: Any = None  # an open websockets ClientConnection after a 101
+    elapsed_ms: float = 0.0
+
+    @property
+    def upgraded(self) -> bool:
+        return self.status == 101 and self.connection is not None
+
+
+async def attempt(url: str, headers: dict[str, str], *, ssl_context: ssl.SSLContext | None, proxy: str | None,
+                  timeout: float, ping_interval: float | None = 30.0, user_agent: str | None = None) -> Attempt:
+    """Try the upgrade; never raises for network or HTTP outcomes, they are in the result."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidMessage, InvalidProxyStatus, InvalidStatus, InvalidUpgrade, ProxyError
+
+    result = Attempt(url=url)
+    t0 = time.monotonic()
+    kwargs: dict[str, Any] = {"additional_headers": headers, "proxy": proxy, "open_timeout": timeout,
+                              "ping_interval": ping_interval, "ping_timeout": timeout, "close_timeout": 1,
+                              "user_agent_header": user_agent, "compression": None}
+    if url.startswith("wss:"):
+        kwargs["ssl"] = ssl_context
+    try:
+        result.connection = await connect(url, **kwargs)
+        result.status = 101
+        response = result.connection.response
+        result.headers = {k: v for k, v in response.headers.raw_items()} if response else {}
+    except InvalidStatus as exc:
+        result.status = exc.response.status_code
+        result.headers = dict(exc.response.headers.raw_items())
+        result.body = (exc.response.body or b"")[:8192].decode("utf-8", "replace")
+    except InvalidProxyStatus as exc:
+        result.error_kind, result.error = "proxy", f"proxy answered {exc.response.status_code}"
+        result.headers = dict(exc.response.headers.raw_items())
+    except InvalidUpgrade as exc:
+        result.error_kind, result.error = "protocol", f"invalid upgrade response: {exc}"
+    except (InvalidMessage, ProxyError) as exc:
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, (OSError, EOFError, asyncio.IncompleteReadError)) or cause is None:
+            kind, msg = classify(cause) if isinstance(cause, OSError) else ("closed", "connection closed")
+            result.error_kind, result.error = kind, f"{msg} before a complete HTTP response"
+        else:
+            result.error_kind, result.error = "protocol", str(exc)
+        if isinstance(exc, ProxyError):
+            result.error_kind = "proxy"
+    except TimeoutError:
+        result.error_kind, result.error = "timeout", f"no complete handshake within {timeout:g} s"
+    except ssl.SSLError as exc:
+        result.error_kind, result.error = classify(exc)
+    except OSError as exc:
+        result.error_kind, result.error = classify(exc)
+    except Exception as exc:  # the library's own errors (bad URI, ...) become a result, not a traceback
+        result.error_kind, result.error = "protocol", f"{type(exc).__name__}: {exc}"
+    result.elapsed_ms = (time.monotonic() - t0) * 1000
+    return result
+
+
+def jenkins_text(body: str) -> tuple[str, str] | None:
+    """(meaning, text) when the body carries one of Jenkins' own /wsagents/ refusal texts."""
+    for entry in data()["websocket"]["jenkins_texts"]:
+        if entry["text"] in body:
+            return entry["meaning"], entry["text"]
+    return None
+
+
+def status_meaning(status: int) -> str | None:
+    value = data()["websocket"]["proxy_statuses"].get(str(status))
+    return str(value) if value else None
+
+
+def proxy_name(headers: dict[str, str]) -> tuple[str | None, str | None]:
+    """(kind, header value) of a reverse proxy named by Server or Via."""
+    for name in ("Server", "Via", "server", "via"):
+        value = headers.get(name) or ""
+        low = value.lower()
+        for needle, kind in _PROXIES:
+            if needle in low:
+                return kind, value[:80]
+    return None, None
+
+
+async def hold(connection: Any, seconds: float) -> tuple[float | None, int | None, str]:
+    """Keep an accepted connection open (the library answers and sends pings) for ``seconds``.
+
+    Returns (seconds until it was cut or None if it lasted, close code, how it ended).
+    """
+    t0 = time.monotonic()
+    try:
+        await asyncio.wait_for(connection.wait_closed(), seconds)
+    except TimeoutError:
+        return None, None, "still open"
+    elapsed = time.monotonic() - t0
+    code = connection.close_code
+    reason = connection.close_reason or ""
+    rcvd = getattr(connection, "close_rcvd", None)
+    how = (f"closed by the peer with code {code} {reason}".strip() if rcvd is not None
+           else "cut without a close frame (TCP closed or reset: typical of a proxy idle timeout)")
+    return elapsed, code, how

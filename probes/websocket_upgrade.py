@@ -1,0 +1,275 @@
+"""websocket.upgrade: the WebSocket transport (agent.jar -webSocket), as agent.jar makes it.
+
+1. ``GET <url>login`` must answer 200 (remoting ``Engine.pingSuccessful``; otherwise agent.jar
+   loops on ``<url>login is not ready: <status>``).
+2. The upgrade to ``<url>wsagents/`` (``ws://`` or ``wss://``) with the library ``websockets``,
+   through the proxy remoting would use (``Engine.runWebSocket``: ``http.proxyHost`` else env
+   ``proxy_host``, http only).
+   - Without ``--auth-check`` no agent header is sent: Jenkins answers 400 "This endpoint is only
+     for use from agent.jar in WebSocket mode", which proves the request reached Jenkins'
+     ``/wsagents/`` (core ``WebSocketAgents.doIndex``) - but not that a proxy passes ``Upgrade``.
+   - With ``--auth-check`` the agent's headers are sent (``Node-Name``, ``Secret-Key``,
+     ``X-Remoting-Capability``; never ``Connection-Cookie``). A ``101`` then means the controller
+     has started the agent's channel: the node is online until we close, which we do at once
+     (or after ``--hold`` seconds). Jenkins' own texts tell a dropped ``Upgrade`` ("only WS
+     connections accepted here") from a missing node or a wrong secret.
+When the agent does not use WebSocket, this runs as a comparison and reports at most a warning.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from jnlpdiag.http import USER_AGENT, HttpError, Proxy, request
+from jnlpdiag.jnlp4.catalog import fix, proxy_snippet
+from jnlpdiag.jvm import jvm_option_words, system_properties
+from jnlpdiag.model import Finding, Fix, Layer, Status
+from jnlpdiag.probe import Context, Probe
+from jnlpdiag.proxyroute import agent_discovery_route, should_proxy
+from jnlpdiag.wsagent import capability
+from jnlpdiag.wsagent import upgrade as ws
+
+_JENKINS_PING_INTERVAL = 30.0  # core WebSocketSession: jenkins.websocket.pingInterval
+
+
+def _ssl_context(ctx: Context) -> ssl.SSLContext:
+    s = ctx.settings
+    context = ssl.create_default_context(cafile=s.ca_file) if s.ca_file else ssl.create_default_context()
+    if s.no_certificate_check:  # agent.jar -noCertificateCheck also covers wss://
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if s.client_cert:
+        context.load_cert_chain(s.client_cert, s.client_key)
+    return context
+
+
+def _ws_proxy(url: str, ctx: Context, props: dict[str, str]) -> str | None:
+    """remoting Engine.runWebSocket: http.proxyHost else env proxy_host; http URLs only."""
+    parts = urlsplit(url)
+    host = props.get("http.proxyHost") or ctx.settings.proxy_host
+    if not host or parts.scheme != "http" or not should_proxy(parts.hostname or "", ctx.settings.no_proxy):
+        return None
+    port = props.get("http.proxyPort")
+    return f"http://{host}:{port}" if port else f"http://{host}"
+
+
+class WebSocketUpgradeProbe(Probe):
+    id = "websocket.upgrade"
+    layer = Layer.PROTOCOL
+    description = ("WebSocket transport like agent.jar -webSocket: GET <url>login, then the upgrade to <url>wsagents/ "
+                   "(agent headers only with --auth-check, which brings the node online for a moment)")
+    after = ("discovery",)
+
+    async def run(self, ctx: Context) -> AsyncIterator[Finding]:
+        s = ctx.settings
+        url = s.url or ctx.facts("discovery").get("url")
+        if not url or urlsplit(url).scheme not in ("http", "https"):
+            yield ctx.finding(self.id, Status.SKIP, "No http(s) Jenkins URL to test WebSocket against",
+                              caused_by=ctx.failure_of("discovery"))
+            return
+        url = url if url.endswith("/") else url + "/"
+        comparison = not s.websocket
+        if comparison and ctx.failure_of("discovery") and not ctx.facts("discovery").get("root_headers"):
+            yield ctx.finding(self.id, Status.SKIP, "The Jenkins URL is unreachable; no WebSocket comparison",
+                              caused_by=ctx.failure_of("discovery"))
+            return
+        parts = urlsplit(url)
+        values: dict[str, Any] = {
+            "url": url, "host": parts.hostname, "login_url": urljoin(url, "login"), "ws_url": ws.ws_url(url),
+            "ws_http_url": urljoin(url, "wsagents/"), "path_prefix": parts.path or "/", "name": s.name or "<name>",
+        }
+        props = system_properties(jvm_option_words(s))
+
+        login = await self._login(ctx, values, props)
+        yield self._maybe_soften(login, comparison)
+
+        # The agent's headers only when the agent itself uses WebSocket: a comparison run must not
+        # bring a TCP agent's node online over another transport.
+        auth = s.auth_check and s.websocket and bool(s.name and s.secret)
+        headers: dict[str, str] = {}
+        if auth:
+            assert s.name and s.secret
+            headers = {"Node-Name": s.name, "Secret-Key": s.secret.reveal(), capability.KEY: capability.to_ascii()}
+        proxy = _ws_proxy(url, ctx, props)
+        result = await ws.attempt(values["ws_url"], headers, ssl_context=_ssl_context(ctx), proxy=proxy,
+                                  timeout=ctx.step_timeout(), ping_interval=_JENKINS_PING_INTERVAL,
+                                  user_agent=USER_AGENT)
+        kind, proxy_value = ws.proxy_name(result.headers)
+        evidence: dict[str, Any] = {
+            "ws_url": values["ws_url"], "status_code": result.status, "reached_jenkins": None,
+            "proxy": proxy_value or (f"forward proxy {proxy}" if proxy else None), "closed_after_s": None,
+            "auth_check": auth, "agent_headers_sent": sorted(headers), "comparison_only": comparison,
+            "elapsed_ms": round(result.elapsed_ms, 1),
+        }
+        if result.body:
+            evidence["body_excerpt"] = " ".join(result.body.split())[:300]
+        if result.error_kind:
+            evidence.update(error_class=result.error_kind, error=result.error)
+        if proxy and not proxy_value:
+            kind = None
+        values["proxy"] = proxy_value or "the reverse proxy"
+        try:
+            for finding in self._classify(ctx, result, login, evidence, values, auth, kind):
+                yield self._maybe_soften(finding, comparison)
+            if result.upgraded:
+                async for finding in self._after_upgrade(ctx, result, evidence, values):
+                    yield finding
+        finally:
+            if result.connection is not None:
+                await result.connection.close()
+
+    # -- GET <url>login --------------------------------------------------------------------------
+
+    async def _login(self, ctx: Context, values: dict[str, Any], props: dict[str, str]) -> Finding:
+        parts = urlsplit(values["url"])
+        # Engine.pingSuccessful uses a plain URL.openConnection: only the JVM's proxy settings apply.
+        route = agent_discovery_route(parts.scheme, parts.hostname or "", ctx.settings, props) \
+            if props.get(f"{parts.scheme}.proxyHost") else None
+        proxy: Proxy | None = route.proxy if route else None
+        try:
+            resp = await request(values["login_url"], timeout=ctx.step_timeout(), proxy=proxy,
+                                 ssl_context=_ssl_context(ctx), max_body=16 * 1024)
+        except HttpError as exc:
+            key = "ws_tls" if exc.kind == "tls" else "ws_network"
+            return ctx.finding("websocket.login", Status.FAIL, f"{values['login_url']} is not ready: {exc.message}",
+                               evidence={"login_url": values["login_url"], "error_class": exc.kind,
+                                         "stage": exc.stage, "status_code": None},
+                               fixes=[fix(key, message=exc.message, **values)])
+        evidence = {"login_url": values["login_url"], "status_code": resp.status, "location": resp.location}
+        if resp.status == 200:
+            return ctx.finding("websocket.login", Status.PASS, f"{values['login_url']} answers 200", evidence=evidence)
+        return ctx.finding(
+            "websocket.login", Status.FAIL, f"{values['login_url']} is not ready: {resp.status}",
+            detail="agent.jar -webSocket first needs GET <url>login to answer 200 and retries forever otherwise "
+                   "(redirects are not followed).", evidence=evidence,
+            fixes=[fix("ws_login_not_ready", status=resp.status, **values)])
+
+    # -- what the upgrade answer means -------------------------------------------------------------
+
+    def _classify(self, ctx: Context, r: ws.Attempt, login: Finding, evidence: dict[str, Any],
+                  values: dict[str, Any], auth: bool, kind: str | None) -> list[Finding]:
+        fid = self.id
+
+        def fail(title: str, key: str, detail: str = "", extra: list[Fix] | None = None, **kw: Any) -> list[Finding]:
+            return [ctx.finding(fid, Status.FAIL, title, detail=detail, evidence=evidence,
+                                fixes=[fix(key, **{**values, **kw}), *(extra or [])])]
+
+        if r.upgraded:
+            capability_seen = any(k.lower() == capability.KEY.lower() for k in r.headers)
+            evidence["reached_jenkins"] = capability_seen
+            evidence["upgrade_proven"] = True
+            if not auth:
+                return [ctx.finding(fid, Status.WARN, "Something upgraded /wsagents/ without agent headers",
+                                    detail="Jenkins never upgrades without Node-Name/Secret-Key; another WebSocket "
+                                           "application answers on this path.", evidence=evidence,
+                                    fixes=[fix("ws_not_websocket", status=101, why="not Jenkins", **values)])]
+            return [ctx.finding(fid, Status.PASS,
+                                f"WebSocket agent {values['name']} accepted at {values['ws_url']} (101)",
+                                detail="The controller accepted the name and secret and opened the channel: the node "
+                                       "was online for a moment; the connection was closed right away"
+                                       + (" after --hold" if ctx.settings.hold else "") + ".",
+                                evidence=evidence)]
+        if r.status is None:
+            return self._network_failure(ctx, r, login, evidence, values)
+
+        found = ws.jenkins_text(r.body)
+        evidence["reached_jenkins"] = bool(found) or (r.status == 403 and auth and "HTTP ERROR 403" in r.body)
+        meaning = found[0] if found else None
+        snippets = {k: proxy_snippet(k, **values) for k in ([kind] if kind in ("nginx", "apache", "haproxy") else
+                                                             ["nginx", "apache", "haproxy"])}
+        if kind == "nginx":
+            snippets["ingress"] = proxy_snippet("ingress", **values)
+        if meaning == "missing_headers":
+            if not auth:
+                evidence["upgrade_proven"] = False
+                return [ctx.finding(
+                    fid, Status.PASS,
+                    f"The upgrade request reaches Jenkins' /wsagents/ at {values['ws_url']}",
+                    detail="Jenkins answered 400 'This endpoint is only for use from agent.jar in WebSocket mode': "
+                           "its own refusal of a request without agent headers, so the path is routed to Jenkins "
+                           "and WebSocket support is on. No secret was sent; whether a proxy passes Upgrade is only "
+                           "proven by a completed upgrade (--auth-check).", evidence=evidence)]
+            return fail(f"The agent headers do not reach Jenkins through {values['proxy']}", "ws_proxy_drops_upgrade",
+                        detail="Jenkins saw the request without Node-Name/Secret-Key/X-Remoting-Capability: "
+                               "something in between strips custom headers.")
+        if meaning in ("upgrade_dropped", "upgrade_failed"):
+            evidence["snippets"] = snippets
+            detail = (f"Jenkins answered {r.status} '{found[1] if found else ''}': the request reached it without its "
+                      f"Upgrade header, so {values['proxy']} dropped Upgrade/Connection.\n\n"
+                      + "\n\n".join(v for v in snippets.values() if v))
+            return fail(f"{values['proxy']} drops the WebSocket upgrade before Jenkins (HTTP {r.status})",
+                        "ws_proxy_drops_upgrade", detail=detail)
+        if meaning == "no_such_agent":
+            return fail(f"Jenkins has no agent named {values['name']}", "ws_no_such_agent")
+        if meaning == "refused":
+            reason = " ".join(r.body.split())
+            for line in r.body.splitlines():
+                if found and found[1] in line:
+                    reason = line.split(">")[-2].split("<")[0] if ">" in line else line
+                    break
+            return fail(f"Jenkins refuses the WebSocket agent: {reason}"[:200], "ws_refused", reason=reason)
+        if r.status == 403:
+            if auth and evidence["reached_jenkins"]:
+                why = "the secret is wrong for this agent (Jenkins answers a bare 403)"
+            else:
+                why = f"a gateway in front of Jenkins refuses the request ({values['proxy']})"
+            return fail(f"{values['ws_http_url']} answers 403: {why}", "ws_forbidden", why=why)
+        if r.status == 404:
+            return fail(f"{values['ws_http_url']} is 404: no WebSocket endpoint there", "ws_not_found")
+        if r.status >= 500:
+            why = ws.status_meaning(r.status) or "server error"
+            return fail(f"{values['ws_http_url']} answers {r.status}: {why}", "ws_server_error",
+                        status=r.status, why=why)
+        why = ws.status_meaning(r.status) or f"HTTP {r.status}"
+        evidence["snippets"] = snippets
+        return fail(f"{values['ws_http_url']} answers {r.status} instead of upgrading ({why})", "ws_not_websocket",
+                    detail="\n\n".join(v for v in snippets.values() if v), status=r.status, why=why)
+
+    def _network_failure(self, ctx: Context, r: ws.Attempt, login: Finding, evidence: dict[str, Any],
+                         values: dict[str, Any]) -> list[Finding]:
+        http_ok = login.status is Status.PASS or (login.evidence.get("status_code") is not None)
+        if r.error_kind in ("reset", "closed") and http_ok:
+            return [ctx.finding(
+                self.id, Status.FAIL, f"The WebSocket upgrade to {values['host']} is cut ({r.error_kind}) while plain "
+                                      "HTTP works", detail=f"{r.error}. GET <url>login got an answer on the same "
+                                                           "address; a middlebox acts on the upgrade request.",
+                evidence={**evidence, "stage": "upgrade-request"}, fixes=[fix("ws_reset", **values)])]
+        key = "ws_tls" if r.error_kind == "tls" else "ws_network"
+        return [ctx.finding(self.id, Status.FAIL, f"WebSocket connection to {values['ws_url']} failed: {r.error}",
+                            evidence=evidence, fixes=[fix(key, message=r.error, **values)])]
+
+    # -- after a 101 --------------------------------------------------------------------------------
+
+    async def _after_upgrade(self, ctx: Context, r: ws.Attempt, evidence: dict[str, Any],
+                             values: dict[str, Any]) -> AsyncIterator[Finding]:
+        wanted = ctx.settings.hold
+        if not wanted:
+            return
+        budget = max(0.0, ctx.remaining() - 1.0)
+        seconds = min(wanted, budget)
+        cut_after, code, how = await ws.hold(r.connection, seconds)
+        hold_ev = {**evidence, "hold_s": wanted, "held_s": round(cut_after if cut_after is not None else seconds, 2),
+                   "closed_after_s": round(cut_after, 2) if cut_after is not None else None, "close_code": code,
+                   "how": how, "hold_capped_by_deadline": seconds < wanted}
+        if cut_after is None:
+            note = (f" (capped at {seconds:.1f} s by the run deadline: pass --deadline {wanted + 10:g})"
+                    if seconds < wanted else "")
+            yield ctx.finding("websocket.hold", Status.PASS, f"The WebSocket stayed open for {seconds:.1f} s{note}",
+                              detail="Pings every 30 s, as Jenkins sends them.", evidence=hold_ev)
+            return
+        yield ctx.finding(
+            "websocket.hold", Status.FAIL, f"The idle WebSocket was cut after {cut_after:.1f} s: {how}",
+            detail=f"Jenkins pings every {_JENKINS_PING_INTERVAL:g} s; an idle timeout shorter than that in "
+                   f"{values['proxy']} disconnects agents.", evidence=hold_ev,
+            fixes=[fix("ws_idle_cut", closed_after_s=f"{cut_after:.1f}", **values)])
+
+    @staticmethod
+    def _maybe_soften(finding: Finding, comparison: bool) -> Finding:
+        """The agent does not use WebSocket: a broken WebSocket path is worth knowing, not a failure."""
+        if comparison and finding.status is Status.FAIL:
+            finding.status = Status.WARN
+            finding.title = ("(comparison; the agent uses TCP) " + finding.title)[:200]
+        return finding
