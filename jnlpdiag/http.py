@@ -14,6 +14,7 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 from jnlpdiag import __version__
@@ -23,6 +24,22 @@ MAX_HEADER_BYTES = 64 * 1024
 MAX_HEADERS = 200
 DEFAULT_MAX_BODY = 256 * 1024
 USER_AGENT = f"jnlpdiag/{__version__}"
+
+
+@lru_cache(maxsize=16)
+def client_ssl_context(ca_file: str | None = None, verify: bool = True) -> ssl.SSLContext:
+    """The HTTPS client context probes share: the system CA store plus ``--ca-file`` (extra CAs).
+
+    Cached: loading the system store costs milliseconds per context, which adds up when
+    ``check --targets`` runs hundreds of checks; a context is safe to share between connections.
+    """
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 class HttpError(Exception):
@@ -281,7 +298,7 @@ async def _request(
             if pstatus != 200:
                 raise HttpError("proxy", f"proxy {proxy.host}:{proxy.port} refused CONNECT: {pstatus} {preason}", "proxy")
         if parts.scheme == "https":
-            ctx = ssl_context or ssl.create_default_context()
+            ctx = ssl_context or client_ssl_context()
             try:
                 await writer.start_tls(ctx, server_hostname=host)
             except (ssl.SSLError, ssl.CertificateError, OSError) as exc:

@@ -14,7 +14,6 @@ The controller logs a deprecation warning for every request to this URL (since 2
 from __future__ import annotations
 
 import binascii
-import ssl
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote, urljoin
@@ -28,7 +27,7 @@ except ImportError:  # pragma: no cover - older cryptography
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
-from jnlpdiag.http import HttpError, request
+from jnlpdiag.http import HttpError, client_ssl_context, request
 from jnlpdiag.jnlp4.catalog import fix
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Probe
@@ -75,11 +74,9 @@ class CredentialsJnlpProbe(Probe):
             yield ctx.finding(self.id, Status.FAIL, "The secret is not hexadecimal: agent.jar cannot decrypt with it",
                               evidence={"secret_length": len(secret)}, fixes=[fix("jnlp_secret_format", **values)])
             return
-        context = ssl.create_default_context(cafile=s.ca_file) if s.ca_file else ssl.create_default_context()
-        if s.no_certificate_check or ctx.findings_of("discovery") and any(
-                f.id == "discovery.https" for f in ctx.findings_of("discovery")):
-            context.check_hostname = False  # trust is the TLS probes' verdict; here only the secret matters
-            context.verify_mode = ssl.CERT_NONE
+        # Trust is the TLS probes' verdict; here only the secret matters.
+        untrusted = any(f.id == "discovery.https" for f in ctx.findings_of("discovery"))
+        context = client_ssl_context(s.ca_file, verify=not (s.no_certificate_check or untrusted))
         try:
             resp = await request(jnlp_url, timeout=ctx.step_timeout(), ssl_context=context, max_body=256 * 1024)
         except HttpError as exc:

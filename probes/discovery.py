@@ -13,7 +13,6 @@ import asyncio
 import base64
 import binascii
 import hashlib
-import ssl
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -22,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from jnlpdiag.fixcatalog import fix
-from jnlpdiag.http import HttpError, Response, request
+from jnlpdiag.http import HttpError, Response, client_ssl_context, request
 from jnlpdiag.jvm import jvm_option_words, system_properties
 from jnlpdiag.model import Finding, Fix, Layer, Status
 from jnlpdiag.probe import Context, Probe
@@ -56,20 +55,10 @@ def parse_identity(value: str) -> tuple[bytes, str] | str:
     return der, identity_fingerprint(der)
 
 
-def _ssl_context(ctx: Context, verify: bool) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    if ctx.settings.ca_file:
-        context.load_verify_locations(cafile=ctx.settings.ca_file)
-    if not verify:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
 async def _get(ctx: Context, url: str, route: Route, verify: bool, headers: dict[str, str]) -> Response | HttpError:
     try:
         return await request(url, headers=headers, timeout=ctx.step_timeout(), proxy=route.proxy,
-                             ssl_context=_ssl_context(ctx, verify), max_body=64 * 1024)
+                             ssl_context=client_ssl_context(ctx.settings.ca_file, verify), max_body=64 * 1024)
     except HttpError as exc:
         return exc
 

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from jnlpdiag.http import HttpError, request
+from jnlpdiag.http import HttpError, client_ssl_context, request
 from jnlpdiag.jnlp4.catalog import fix
 from jnlpdiag.jnlp4.session import Jnlp4Session, StepFailed
 from jnlpdiag.jvm import jvm_option_words, system_properties
@@ -164,12 +164,8 @@ class MiddleboxProbe(Probe):
         fid = "network.middlebox.websocket"
         base = url if url.endswith("/") else url + "/"
         evidence: dict[str, Any] = {"stage": None, "ws_url": ws.ws_url(base)}
-        import ssl
-
-        context = ssl.create_default_context(cafile=ctx.settings.ca_file) if ctx.settings.ca_file \
-            else ssl.create_default_context()
-        context.check_hostname = False  # trust is the TLS probes' business; here only resets count
-        context.verify_mode = ssl.CERT_NONE
+        # Trust is the TLS probes' business; here only resets count.
+        context = client_ssl_context(ctx.settings.ca_file, verify=False)
         try:
             resp = await request(urljoin(base, "login"), timeout=ctx.step_timeout(), ssl_context=context,
                                  max_body=4096)

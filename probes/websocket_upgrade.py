@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from jnlpdiag.http import USER_AGENT, HttpError, Proxy, request
+from jnlpdiag.http import USER_AGENT, HttpError, Proxy, client_ssl_context, request
 from jnlpdiag.jnlp4.catalog import fix, proxy_snippet
 from jnlpdiag.jvm import jvm_option_words, system_properties
 from jnlpdiag.model import Finding, Fix, Layer, Status
@@ -37,12 +37,16 @@ _JENKINS_PING_INTERVAL = 30.0  # core WebSocketSession: jenkins.websocket.pingIn
 
 def _ssl_context(ctx: Context) -> ssl.SSLContext:
     s = ctx.settings
-    context = ssl.create_default_context(cafile=s.ca_file) if s.ca_file else ssl.create_default_context()
-    if s.no_certificate_check:  # agent.jar -noCertificateCheck also covers wss://
+    # agent.jar -noCertificateCheck also covers wss://
+    if not s.client_cert:
+        return client_ssl_context(s.ca_file, verify=not s.no_certificate_check)
+    context = ssl.create_default_context()
+    if s.ca_file:
+        context.load_verify_locations(cafile=s.ca_file)
+    if s.no_certificate_check:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-    if s.client_cert:
-        context.load_cert_chain(s.client_cert, s.client_key)
+    context.load_cert_chain(s.client_cert, s.client_key)
     return context
 
 
