@@ -46,3 +46,14 @@ def jnlpdiag(*args: str) -> list[str]:
 def row(name: str, value: float, unit: str, peer_name: str, peer: float, target: str) -> None:
     ratio = value / peer if peer else float("nan")
     print(f"{name:<44} {value:9.3f} {unit:<3} | {peer_name:<34} {peer:9.3f} {unit:<3} | ratio {ratio:6.2f}  ({target})")
+
+
+def self_rss_mb(args: list[str]) -> float:
+    """Peak RSS of the jnlpdiag process alone (RUSAGE_SELF), without its child processes."""
+    code = ("import sys, io, contextlib, resource\n"
+            "from jnlpdiag.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try:\n        main(sys.argv[1:])\n    except SystemExit:\n        pass\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env())
+    return int(out.stdout.strip().splitlines()[-1]) / 1024

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 import socket
 import ssl
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from jnlpdiag import __version__
@@ -135,14 +137,29 @@ class Proxy:
         return "Basic " + base64.b64encode(self.auth.encode()).decode()
 
 
+AddrInfo = tuple[int, int, int, str, tuple[Any, ...]]
+
+
+async def resolve(host: str, port: int) -> list[AddrInfo]:
+    """getaddrinfo for TCP; an IP literal is answered at once instead of in a worker thread.
+
+    asyncio resolves in its default executor (a handful of threads), which becomes the bottleneck
+    when ``check --targets`` runs hundreds of checks against addresses.
+    """
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        return [(int(f), int(t), int(p), str(c), tuple(a)) for f, t, p, c, a in infos]
+    family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+    return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (str(ip), port))]
+
+
 async def open_tcp(host: str, port: int, timeout: float) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """Connect to the first address of host that answers, within ``timeout`` overall."""
-    loop = asyncio.get_running_loop()
     end = time.monotonic() + timeout
     try:
-        infos = await asyncio.wait_for(
-            loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout=timeout
-        )
+        infos = await asyncio.wait_for(resolve(host, port), timeout=timeout)
     except (TimeoutError, OSError) as exc:
         kind, msg = classify(exc)
         raise HttpError(kind, f"{host}: {msg}", "dns") from None
@@ -200,6 +217,15 @@ def parse_head(head: bytes) -> tuple[str, int, str, Headers]:
 
 
 async def _read_body(reader: asyncio.StreamReader, headers: Headers, max_body: int) -> tuple[bytes, bool]:
+    try:
+        return await _read_body_unchecked(reader, headers, max_body)
+    except ValueError:
+        # StreamReader.readline raises ValueError for a line over its 64 KB limit (a chunk-size line
+        # that never ends); readexactly for a negative chunk size.
+        raise HttpError("protocol", "malformed chunked body (endless or invalid chunk-size line)", "response") from None
+
+
+async def _read_body_unchecked(reader: asyncio.StreamReader, headers: Headers, max_body: int) -> tuple[bytes, bool]:
     body = bytearray()
     if (headers.get("Transfer-Encoding") or "").lower().endswith("chunked"):
         while True:
@@ -210,6 +236,8 @@ async def _read_body(reader: asyncio.StreamReader, headers: Headers, max_body: i
                 size = int(size_line.split(b";")[0].strip() or b"0", 16)
             except ValueError:
                 raise HttpError("protocol", "malformed chunked body", "response") from None
+            if size < 0:
+                raise HttpError("protocol", "malformed chunked body (negative chunk size)", "response")
             if size == 0:
                 return bytes(body), False
             if len(body) + size > max_body:
@@ -287,6 +315,7 @@ async def _request(
     host_header = parts.netloc.rpartition("@")[2]
     connect_host, connect_port = (proxy.host, proxy.port) if proxy else (host, port)
     reader, writer = await open_tcp(connect_host, connect_port, timeout)
+    complete = False
     try:
         if proxy and parts.scheme == "https":
             lines = [f"CONNECT {host}:{port} HTTP/1.1", f"Host: {host}:{port}"]
@@ -317,6 +346,7 @@ async def _request(
         if read_body and method != "HEAD" and status not in (101, 204, 304):
             body, truncated = await _read_body(reader, hdrs, max_body)
         peer = writer.get_extra_info("peername")
+        complete = True
         return Response(
             url=url, status=status, reason=reason, headers=hdrs, body=body, body_truncated=truncated,
             elapsed_ms=(time.monotonic() - t0) * 1000, peer=(peer[0], peer[1]) if peer else None,
@@ -329,8 +359,14 @@ async def _request(
         kind, msg = classify(exc)
         raise HttpError(kind, msg, "response") from None
     finally:
-        writer.close()
-        try:
-            await asyncio.wait_for(writer.wait_closed(), 1.0)
-        except Exception:
-            pass
+        if complete:
+            writer.close()
+            try:
+                # A TLS close waits for the peer's close_notify: not for long.
+                await asyncio.wait_for(writer.wait_closed(), 0.25)
+            except Exception:
+                writer.transport.abort()
+        else:
+            # Failed, timed out or cancelled: drop the connection at once, since waiting for a graceful
+            # (TLS) close from a peer that misbehaves would outlast the request's timeout.
+            writer.transport.abort()

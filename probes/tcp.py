@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from jnlpdiag.fixcatalog import fix
-from jnlpdiag.http import Proxy
+from jnlpdiag.http import Proxy, resolve
 from jnlpdiag.jvm import jvm_option_words, system_properties
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.neterrors import CONNECTED, DNS, classify
@@ -107,8 +107,7 @@ class TcpProbe(Probe):
             return
 
         try:
-            infos = await asyncio.wait_for(
-                asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM), ctx.step_timeout())
+            infos = await asyncio.wait_for(resolve(host, port), ctx.step_timeout())
         except (TimeoutError, OSError) as exc:
             kind, msg = classify(exc)
             kind = DNS if kind in (DNS, "error") else kind

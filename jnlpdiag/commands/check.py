@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 from jnlpdiag.commands.common import add_check_arguments, settings_from_args
 from jnlpdiag.output import renderers
@@ -34,21 +35,29 @@ def redactor_for(settings: Settings, extra: list[str]) -> Redactor:
     return Redactor([*settings.secret_values(), *extra])
 
 
-def run_checks(args: argparse.Namespace) -> tuple[Report, Redactor] | int:
-    """Gather settings and run the selected probes; an int is an exit code after a usage error."""
+def run_checks(
+    args: argparse.Namespace, before_run: Callable[[Settings, Redactor], None] | None = None
+) -> tuple[Report, Redactor] | int:
+    """Gather settings and run the selected probes; an int is an exit code after a usage error.
+
+    ``before_run(settings, redactor)`` is called just before the probes start (``report --capture``
+    starts its packet capture there).
+    """
     try:
         settings = settings_from_args(args)
     except SettingsError as exc:
         print(f"jnlpdiag: {exc}", file=sys.stderr)
         return EXIT_ERROR
     redactor = redactor_for(settings, args.redact)
-    probes, errors = load_probes()
+    probes, errors = load_probes(args.probe)
     for err in errors:
         print(redactor(f"jnlpdiag: warning: probe plug-in {err.entry_point} not loaded: {err.reason}"), file=sys.stderr)
     chosen = select(probes, args.probe, args.skip)
     if not chosen:
         print("jnlpdiag: no probe matches --probe/--skip; see `jnlpdiag probes`", file=sys.stderr)
         return EXIT_ERROR
+    if before_run is not None:
+        before_run(settings, redactor)
     return run_sync(chosen, settings), redactor
 
 
@@ -68,7 +77,7 @@ def run_many(args: argparse.Namespace) -> int:
         print("jnlpdiag: --pool must be between 1 and 1024", file=sys.stderr)
         return EXIT_ERROR
     redactor = redactor_for(settings, args.redact)
-    probes, _ = load_probes()
+    probes, _ = load_probes(args.probe)
     chosen = select(probes, args.probe, args.skip)
     results = asyncio.run(multi.run_targets(settings, targets, chosen, args.pool))
     if (args.format or "text") == "json":

@@ -46,6 +46,7 @@ class AgentListener:
             address_family = family
             allow_reuse_address = True
             daemon_threads = True
+            request_queue_size = 256  # many concurrent checks (benchmarks); socketserver's default is 5
 
         self.server = Server((host, 0), Handler)
         self.host, self.port = host, self.server.server_address[1]
