@@ -51,7 +51,9 @@ _SYMBOL = {Status.PASS: "✓", Status.SKIP: "-", Status.WARN: "!", Status.FAIL: 
 
 
 def worst(statuses: list[Status]) -> Status:
-    """The most severe status; ``pass`` for an empty list."""
+    """The most severe status; ``skip`` when everything was skipped; ``pass`` for an empty list."""
+    if statuses and all(s is Status.SKIP for s in statuses):
+        return Status.SKIP
     result = Status.PASS
     for status in statuses:
         if status.severity > result.severity:

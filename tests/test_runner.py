@@ -159,3 +159,13 @@ def test_model_refuses_a_failure_without_fix_and_multiline_titles():
 def test_finding_round_trips_through_dict():
     f = Finding("a.b", "a", Layer.HOST, Status.WARN, "t", "d", {"k": [1]}, FIX, None, 12.5)
     assert Finding.from_dict(f.to_dict()) == f
+
+
+def test_worst_status():
+    from jnlpdiag.model import worst
+
+    assert worst([]) is Status.PASS
+    assert worst([Status.SKIP, Status.SKIP]) is Status.SKIP
+    assert worst([Status.SKIP, Status.PASS]) is Status.PASS
+    assert worst([Status.PASS, Status.WARN, Status.SKIP]) is Status.WARN
+    assert worst([Status.FAIL, Status.ERROR]) is Status.ERROR

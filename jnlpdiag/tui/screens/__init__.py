@@ -1,0 +1,1 @@
+"""Screens of the TUI: the main results screen and the modal dialogs."""

@@ -1,0 +1,167 @@
+"""The detail of the selected finding: what was seen, the evidence as a table, and the fixes.
+
+Each fix step is an option of a list so it can be picked and copied (``c`` or Enter); the command is
+always printed in full as well, for terminals that do not let an application set the clipboard.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from jnlpdiag.model import Finding
+from jnlpdiag.tui.state import ProbeView, RunModel
+from jnlpdiag.tui.widgets.labels import probe_badge, seconds, status_badge
+
+MAX_EVIDENCE_ROWS = 200
+
+
+def flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Evidence as (key path, readable value) rows: nested objects become ``a.b``, lists ``a[0]``."""
+    if isinstance(value, dict):
+        if not value:
+            return [(prefix, "(empty)")] if prefix else []
+        rows = []
+        for k, v in value.items():
+            rows += flatten(v, f"{prefix}.{k}" if prefix else str(k))
+        return rows
+    if isinstance(value, list):
+        if all(not isinstance(v, (dict, list)) for v in value):
+            return [(prefix, ", ".join(_scalar(v) for v in value) if value else "(none)")]
+        rows = []
+        for i, v in enumerate(value):
+            rows += flatten(v, f"{prefix}[{i}]")
+        return rows
+    return [(prefix, _scalar(value))]
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def evidence_table(evidence: dict[str, Any]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False)
+    table.add_column("Item", style="bold", ratio=1, overflow="fold")
+    table.add_column("Value", ratio=2, overflow="fold")
+    rows = flatten(evidence)
+    for key, value in rows[:MAX_EVIDENCE_ROWS]:
+        table.add_row(Text(key), Text(value))
+    if len(rows) > MAX_EVIDENCE_ROWS:
+        table.add_row(Text("…"), Text(f"{len(rows) - MAX_EVIDENCE_ROWS} more rows"))
+    return table
+
+
+class FixList(OptionList):
+    """Fix steps and docs; the option id is the text a copy puts on the clipboard."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.commands: dict[str, str] = {}
+
+    def show(self, finding: Finding | None) -> None:
+        self.clear_options()
+        self.commands = {}
+        if finding is None or not finding.fixes:
+            self.display = False
+            return
+        self.display = True
+        options: list[Option | None] = []
+        for i, fix in enumerate(finding.fixes, 1):
+            if i > 1:
+                options.append(None)
+            options.append(Option(Text(f"Fix {i}: {fix.title}", style="bold"), disabled=True))
+            for j, step in enumerate(fix.steps):
+                oid = f"fix{i}-step{j}"
+                self.commands[oid] = step
+                options.append(Option(Text(step, style="bold"), id=oid))
+            for j, url in enumerate(fix.docs):
+                oid = f"fix{i}-doc{j}"
+                self.commands[oid] = url
+                options.append(Option(Text("see ", style="dim").append(url, style="underline"), id=oid))
+        self.add_options(options)
+        first = next((i for i in range(self.option_count) if not self.get_option_at_index(i).disabled), None)
+        self.highlighted = first
+
+    def current_command(self) -> str | None:
+        """The highlighted step, else the first step of the first fix."""
+        option = self.highlighted_option
+        if option is not None and option.id in self.commands:
+            return self.commands[option.id]
+        return next(iter(self.commands.values()), None)
+
+
+class DetailPane(VerticalScroll):
+    def compose(self) -> ComposeResult:
+        yield Static("", id="d-title")
+        yield Static("", id="d-meta")
+        yield Label("Recommended fixes (c: copy)", id="d-fixes-label", classes="section")
+        yield FixList(id="d-fixes")
+        yield Static("", id="d-detail")
+        yield Label("Evidence", id="d-evidence-label", classes="section")
+        yield Static("", id="d-evidence")
+
+    def on_mount(self) -> None:
+        self.border_title = "Detail"
+        self.show_message("Select a finding to see its detail and fixes.")
+
+    @property
+    def fixes(self) -> FixList:
+        return self.query_one(FixList)
+
+    def _sections(self, evidence: bool, fixes: bool) -> None:
+        self.query_one("#d-evidence-label").display = evidence
+        self.query_one("#d-evidence").display = evidence
+        self.query_one("#d-fixes-label").display = fixes
+
+    def show_message(self, text: str) -> None:
+        self.query_one("#d-title", Static).update(Text(text, style="italic"))
+        self.query_one("#d-meta", Static).update("")
+        self.query_one("#d-detail", Static).update("")
+        self._sections(False, False)
+        self.fixes.show(None)
+        self.current: str | None = None
+
+    def show_finding(self, f: Finding, model: RunModel) -> None:
+        self.current = f"finding:{f.id}"
+        title = status_badge(f.status).append(" ").append(f.title, style="bold")
+        self.query_one("#d-title", Static).update(title)
+        probe = "" if f.probe == f.id else f" · probe {f.probe}"
+        meta = Text(f"{f.id}{probe} · {f.layer.value} layer · {seconds(f.duration_ms / 1000)}", style="dim")
+        if f.caused_by:
+            cause = model.finding(f.caused_by)
+            meta.append("\nfollows from: ", style="dim")
+            meta.append(f"{cause.title} ({cause.id})" if cause else f.caused_by)
+        follow = model.consequences(f.id)
+        if follow:
+            meta.append(f"\nleads to: {', '.join(c.id for c in follow)}", style="dim")
+        self.query_one("#d-meta", Static).update(meta)
+        self.query_one("#d-detail", Static).update(Text(f.detail or "(no detail)"))
+        self.query_one("#d-evidence", Static).update(evidence_table(f.evidence) if f.evidence else "")
+        self._sections(bool(f.evidence), bool(f.fixes))
+        self.fixes.show(f)
+        self.scroll_home(animate=False)
+
+    def show_probe(self, pv: ProbeView, model: RunModel, frame: int = 0) -> None:
+        findings = model.findings_of(pv.id)
+        if findings:
+            worst_first = sorted(findings, key=lambda f: -f.status.severity)
+            self.show_finding(worst_first[0], model)
+            self.current = f"probe:{pv.id}"
+            return
+        self.current = f"probe:{pv.id}"
+        self.query_one("#d-title", Static).update(probe_badge(pv, frame).append(f" {pv.id}", style="bold"))
+        self.query_one("#d-meta", Static).update(Text(f"layer {pv.layer.value} · {pv.word.lower()}", style="dim"))
+        self.query_one("#d-detail", Static).update(Text(pv.description or ""))
+        self._sections(False, False)
+        self.fixes.show(None)
