@@ -86,3 +86,11 @@ def test_headless_path_never_imports_textual_or_scapy():
             "print(heavy)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=clean_env(), check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_every_code_folder_is_a_package():
+    """A folder of modules without __init__.py is left out of a (non-editable) wheel by find_packages."""
+    root = Path(__file__).resolve().parent.parent / "jnlpdiag"
+    for d in root.rglob("*"):
+        if d.is_dir() and "__pycache__" not in d.parts and any(d.glob("*.py")):
+            assert (d / "__init__.py").exists(), f"{d} has modules but no __init__.py"

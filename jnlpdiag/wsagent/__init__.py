@@ -1,0 +1,1 @@
+"""WebSocket transport helpers: the /wsagents/ upgrade and the X-Remoting-Capability header."""
