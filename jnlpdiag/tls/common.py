@@ -1,0 +1,133 @@
+"""What the four ``tls.*`` probes share: their targets (reached over the agent's proxy route),
+finding ids per endpoint, the client identity to offer, and masking of option words."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import re
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from jnlpdiag.jvm import jvm_option_words, system_properties
+from jnlpdiag.probe import Context
+from jnlpdiag.proxyroute import agent_discovery_route
+from jnlpdiag.tls.endpoint import Endpoint, resolve
+from jnlpdiag.tls.handshake import ALL_CIPHERS, ClientIdentity, Dest, Spec, handshake, load_identity
+
+if TYPE_CHECKING:  # imported where used: tls.versions, the benchmarked probe, needs neither
+    from jnlpdiag.http import Proxy
+    from jnlpdiag.tls.jvmtls import JvmTls
+
+
+@dataclass
+class Target:
+    endpoint: Endpoint
+    dest: Dest
+    route: str  # "direct (...)" or "proxy host:port (...)"
+    proxy: Proxy | None = None
+
+
+def finding_id(probe_id: str, index: int, endpoint: Endpoint) -> str:
+    """The first endpoint's finding is the probe id; any other is suffixed with its host:port."""
+    return probe_id if index == 0 else f"{probe_id}@{endpoint.hostport}"
+
+
+async def open_target(ctx: Context, endpoint: Endpoint) -> Target | str:
+    """Resolve the endpoint (or the agent's proxy for it); a string says why that failed."""
+    props = system_properties(jvm_option_words(ctx.settings))
+    route = agent_discovery_route("https", endpoint.host, ctx.settings, props)
+    host, port = (route.proxy.host, route.proxy.port) if route.proxy else (endpoint.host, endpoint.port)
+    try:
+        addresses = await resolve(host, port, ctx.step_timeout())
+    except TimeoutError:
+        return f"resolving {host} timed out"
+    except OSError as exc:
+        return f"cannot resolve {host}: {exc.strerror or exc}"
+    if not addresses:
+        return f"{host} has no address"
+    dest = Dest(
+        tuple(addresses),
+        connect=endpoint.hostport if route.proxy else None,
+        proxy_auth=route.proxy.auth_header() if route.proxy else None,
+    )
+    return Target(endpoint, dest, route.describe(), route.proxy)
+
+
+def endpoint_facts(ctx: Context, endpoint: Endpoint) -> dict[str, Any] | None:
+    """What tls.versions published about this endpoint, when it ran in this run."""
+    found = (ctx.facts("tls.versions").get("endpoints") or {}).get(endpoint.url)
+    return found if isinstance(found, dict) else None
+
+
+_SECRET_WORD = re.compile(r"(?i)^(-D[^=]*(password|secret|token)[^=]*=).*$")
+
+
+def mask_words(words: list[str]) -> list[str]:
+    """JVM option words for output: values of ``-D...password=`` and the like replaced."""
+    return [_SECRET_WORD.sub(r"\1<redacted>", w) for w in words]
+
+
+def settings_identity(settings: Any) -> ClientIdentity | str | None:
+    """The ``--client-cert``/``--client-key`` identity, an error text, or None when not set."""
+    if not settings.client_cert:
+        return None
+    try:
+        return load_identity(settings.client_cert, settings.client_key)
+    except (OSError, ValueError, TypeError) as exc:
+        return f"cannot read --client-cert {settings.client_cert} / --client-key {settings.client_key}: {exc}"
+
+
+def jvm_identity(jvm: JvmTls) -> ClientIdentity | str | None:
+    """The first key entry of the JVM's ``javax.net.ssl.keyStore``, an error text, or None."""
+    from jnlpdiag.tls.truststore import recover_jks_key
+
+    ks = jvm.keystore
+    if ks is None:
+        return None
+    if ks.error:
+        return f"cannot read -Djavax.net.ssl.keyStore={jvm.keystore_path}: {ks.error}"
+    entries = ks.key_entries()
+    if not entries:
+        return f"-Djavax.net.ssl.keyStore={jvm.keystore_path} holds no private key entry"
+    entry = entries[0]
+    key = entry.key
+    if key is None:
+        password = jvm.sysprops.get("javax.net.ssl.keyStorePassword")
+        if not password:
+            return f"-Djavax.net.ssl.keyStore={jvm.keystore_path}: no -Djavax.net.ssl.keyStorePassword to open its key"
+        try:
+            key = recover_jks_key(entry, password)
+        except ValueError as exc:
+            return f"-Djavax.net.ssl.keyStore={jvm.keystore_path}: {exc}"
+    return ClientIdentity(chain=entry.certs, key=key, source=f"-Djavax.net.ssl.keyStore={jvm.keystore_path}")
+
+
+async def server_date(ctx: Context, target: Target) -> tuple[dt.datetime | None, str]:
+    """The server's clock (its ``Date`` header) and where it came from.
+
+    Read from discovery's facts when it ran, else from one request after a handshake of our own
+    (same route, any version, no certificate check), which also works where a strict client fails.
+    """
+    discovery = ctx.facts("discovery")
+    raw = discovery.get("server_date") or (discovery.get("root_headers") or {}).get("Date")
+    source = "discovery (Date header)"
+    if not raw:
+        ep = target.endpoint
+        spec = Spec(ciphers=ALL_CIPHERS, sni=ep.sni, http_host=ep.host if ep.port == 443 else ep.hostport)
+        result = await asyncio.to_thread(handshake, target.dest, spec, time.monotonic() + ctx.step_timeout())
+        if not result.ok or result.http_status is None:
+            return None, f"no Date header: {result.error or result.after_error or 'no HTTP answer'}"
+        raw = result.http_headers.get("date")
+        source = f"GET {ep.url}"
+    if not raw:
+        return None, "the server sends no Date header"
+    try:
+        parsed = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None, f"unreadable Date header {raw[:60]!r}"
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed, source

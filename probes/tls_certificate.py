@@ -1,0 +1,320 @@
+"""tls.certificate: is the Jenkins HTTPS certificate chain one an agent can accept?
+
+The chain exactly as the server sends it (taken from tls.versions when it ran, else one handshake
+of our own) is checked for: trust against this host's CA store (what curl says: ``verified``),
+against ``--ca-file``, and against the agent JVM's trust store (path building as the JVM does it,
+jnlpdiag.tls.predict); a host-name match (DNS and IP SANs); the validity window and days left,
+also by the server's clock (its ``Date`` header), so that a skewed clock that flips the verdict is
+named; key type and size and signature algorithm; an incomplete chain (the missing intermediate
+is named) and a self-signed certificate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+
+from jnlpdiag.fixcatalog import fixes
+from jnlpdiag.jvm import find_java, jvm_option_words
+from jnlpdiag.model import Finding, Fix, Layer, Status, worst
+from jnlpdiag.probe import Context, Probe
+from jnlpdiag.tls import certs, jvmtls
+from jnlpdiag.tls.common import Target, endpoint_facts, finding_id, open_target, server_date
+from jnlpdiag.tls.endpoint import Endpoint, tls_endpoints
+from jnlpdiag.tls.handshake import ALL_CIPHERS, Spec, handshake
+from jnlpdiag.tls.predict import build_path
+
+EXPIRY_WARN_DAYS = 30
+_WEAK_BITS = {"RSA": 2048, "DSA": 2048, "EC": 224}
+
+
+@dataclass
+class Problem:
+    status: Status
+    code: str
+    message: str
+    fixes: list[Fix] = field(default_factory=list)
+
+
+class TlsCertificateProbe(Probe):
+    id = "tls.certificate"
+    layer = Layer.PROTOCOL
+    description = "HTTPS certificate chain: trust (system, --ca-file, the agent JVM), host name, validity, key"
+    after = ("discovery", "tls.versions")
+
+    async def run(self, ctx: Context) -> AsyncIterator[Finding]:
+        endpoints, why_none = tls_endpoints(ctx.settings, ctx.facts("discovery"))
+        if not endpoints:
+            yield ctx.finding(
+                self.id, Status.SKIP, "Skipped: no TLS endpoint", detail=why_none, evidence={"url": ctx.settings.url}
+            )
+            return
+        for index, endpoint in enumerate(endpoints):
+            fid = finding_id(self.id, index, endpoint)
+            versions_id = finding_id("tls.versions", index, endpoint)
+            cause = versions_id if any(f.id == versions_id for f in ctx.findings_of("tls.versions")) else None
+            target = await open_target(ctx, endpoint)
+            if isinstance(target, str):
+                yield ctx.finding(fid, Status.SKIP, f"Skipped: {target}", evidence={"endpoint": endpoint.url}, caused_by=cause)
+                continue
+            chain_der, java_der, error = await self._chains(ctx, target)
+            if not chain_der:
+                yield ctx.finding(
+                    fid,
+                    Status.SKIP,
+                    f"Skipped: no certificate from {endpoint.hostport}",
+                    detail=f"No TLS handshake completed ({error}).",
+                    evidence={"endpoint": endpoint.url, "error": error},
+                    caused_by=cause,
+                )
+                continue
+            date, date_source = await server_date(ctx, target)
+            yield await asyncio.to_thread(self._assess, ctx, fid, endpoint, chain_der, java_der, date, date_source)
+
+    async def _chains(self, ctx: Context, target: Target) -> tuple[list[bytes], list[bytes], str | None]:
+        facts = endpoint_facts(ctx, target.endpoint)
+        if facts and facts.get("chain"):
+            return list(facts["chain"]), list(facts.get("chain_for_java") or facts["chain"]), None
+        deadline = time.monotonic() + ctx.step_timeout()
+        result = await asyncio.to_thread(handshake, target.dest, Spec(ciphers=ALL_CIPHERS, sni=target.endpoint.sni), deadline)
+        if not result.ok:
+            return [], [], result.error
+        java = result.chain
+        if target.endpoint.java_sni is None and target.endpoint.sni is not None:
+            nosni = await asyncio.to_thread(handshake, target.dest, Spec(ciphers=ALL_CIPHERS), deadline)
+            java = nosni.chain if nosni.ok else result.chain
+        return result.chain, java, None
+
+    def _assess(
+        self,
+        ctx: Context,
+        fid: str,
+        ep: Endpoint,
+        chain_der: list[bytes],
+        java_der: list[bytes],
+        server_now: dt.datetime | None,
+        date_source: str,
+    ) -> Finding:
+        s = ctx.settings
+        chain = [certs.der_to_cert(d) for d in chain_der]
+        leaf = chain[0]
+        now = dt.datetime.now(dt.UTC)
+        values: dict[str, Any] = {
+            "url": ep.url,
+            "host": ep.host,
+            "port": ep.port,
+            "hostport": ep.hostport,
+            "not_after": certs.not_after(leaf).isoformat(),
+            "not_before": certs.not_before(leaf).isoformat(),
+            "fingerprint": certs.sha256_fp(leaf),
+            "alias": f"jenkins-{ep.host}",
+            "san_kind": "IP" if ep.is_ip else "DNS",
+        }
+        problems: list[Problem] = []
+
+        # Trust: this host's store (curl's verdict), --ca-file, the agent JVM's store.
+        cafile, capath = certs.system_store_paths()
+        system_certs = certs.load_pem_file(cafile) if cafile else []
+        system = certs.verify(chain, certs.make_store(cafile, capath), "the system CA store", system_certs)
+        ca_certs: list[x509.Certificate] = []
+        by_cafile = None
+        if s.ca_file:
+            try:
+                ca_certs = certs.load_pem_file(s.ca_file)
+                by_cafile = certs.verify(
+                    chain, certs.make_store(certs=ca_certs), f"--ca-file {s.ca_file}", ca_certs, explicit=True
+                )
+            except (OSError, ValueError) as exc:
+                problems.append(
+                    Problem(
+                        Status.FAIL,
+                        "ca_file",
+                        f"--ca-file {s.ca_file} is unreadable: {exc}",
+                        fixes("tls", "cert_untrusted", missing="(the CA)", **values),
+                    )
+                )
+        java_verdict = self._java_trust(ctx, chain if not java_der else [certs.der_to_cert(d) for d in java_der])
+        trusted = system.ok or bool(by_cafile and by_cafile.ok)
+        if not trusted:
+            v = by_cafile or system
+            values["missing"] = v.missing_issuer or certs.name_str(leaf.issuer)
+            if v.self_signed_leaf:
+                problems.append(
+                    Problem(
+                        Status.FAIL,
+                        "self_signed",
+                        f"Self-signed certificate {certs.name_str(leaf.subject)}",
+                        fixes(
+                            "tls",
+                            "cert_self_signed",
+                            "cert_self_signed_trust",
+                            truststore="<truststore>",
+                            storepass="<password>",
+                            **values,
+                        ),
+                    )
+                )
+            elif v.incomplete_chain:
+                problems.append(
+                    Problem(
+                        Status.FAIL,
+                        "incomplete_chain",
+                        f"Incomplete chain: the server does not send the intermediate {v.missing_issuer}",
+                        fixes("tls", "cert_incomplete_chain", **values),
+                    )
+                )
+            else:
+                problems.append(
+                    Problem(Status.FAIL, "untrusted", f"Not trusted: {v.error}", fixes("tls", "cert_untrusted", **values))
+                )
+
+        # Host name, as curl and Python check it (SANs only).
+        match, how = certs.hostname_match(leaf, ep.host)
+        if not match:
+            dns, ips = certs.sans(leaf)
+            values["names"] = ", ".join(dns + ips) or "none"
+            problems.append(
+                Problem(
+                    Status.FAIL,
+                    "hostname",
+                    f"Certificate does not name {ep.host}: {how}",
+                    fixes("tls", "cert_hostname", "cert_hostname_url", **values),
+                )
+            )
+
+        # Validity, by this host's clock and by the server's.
+        days_left = (certs.not_after(leaf) - now).total_seconds() / 86400
+        values["days_left"] = int(days_left)
+        local_ok = all(certs.not_before(c) <= now <= certs.not_after(c) for c in chain)
+        skew = (server_now - now).total_seconds() if server_now else None
+        values["skew"] = int(skew) if skew is not None else None
+        for c in chain:
+            if now > certs.not_after(c):
+                problems.append(
+                    Problem(
+                        Status.FAIL,
+                        "expired",
+                        f"Certificate {certs.name_str(c.subject)} expired {certs.not_after(c).isoformat()}",
+                        fixes("tls", "cert_expired", **values),
+                    )
+                )
+            elif now < certs.not_before(c):
+                problems.append(
+                    Problem(
+                        Status.FAIL,
+                        "not_yet_valid",
+                        f"Certificate {certs.name_str(c.subject)} is not valid before {certs.not_before(c).isoformat()}",
+                        fixes("tls", "cert_not_yet_valid", "clock_skew", **values),
+                    )
+                )
+        if server_now is not None:
+            server_ok = all(certs.not_before(c) <= server_now <= certs.not_after(c) for c in chain)
+            if server_ok != local_ok:
+                whose = "this host's clock" if server_ok else "the server's clock"
+                problems.append(
+                    Problem(
+                        Status.WARN,
+                        "clock_skew",
+                        f"Clock skew of {int(skew or 0)} s flips the validity check: by {whose} the certificate is not valid",
+                        fixes("tls", "clock_skew", **values),
+                    )
+                )
+        if 0 <= days_left < EXPIRY_WARN_DAYS and local_ok:
+            problems.append(
+                Problem(
+                    Status.WARN,
+                    "expiring",
+                    f"Certificate expires in {int(days_left)} days",
+                    fixes("tls", "cert_expiring", **values),
+                )
+            )
+
+        # Key and signature strength.
+        for c in chain:
+            alg, bits, _ = certs.key_desc(c.public_key())
+            sig = certs.java_sig_name(c)
+            weak_key = bits is not None and alg in _WEAK_BITS and bits < _WEAK_BITS[alg]
+            weak_sig = (sig.upper().startswith(("SHA1", "MD5", "MD2"))) and not certs.self_signed(c)
+            if weak_key or weak_sig:
+                what = f"{alg} {bits}-bit key" if weak_key else f"{sig} signature"
+                problems.append(
+                    Problem(
+                        Status.WARN,
+                        "weak",
+                        f"Weak {what} in {certs.name_str(c.subject)}",
+                        fixes("tls", "cert_weak", **values),
+                    )
+                )
+
+        verdict = worst([p.status for p in problems]) if problems else Status.PASS
+        evidence: dict[str, Any] = {
+            "endpoint": ep.url,
+            "verified": system.ok,
+            "verified_ca_file": by_cafile.ok if by_cafile else None,
+            "verified_java": java_verdict.get("verified"),
+            "java_trust_store": java_verdict.get("trust_store"),
+            "hostname_match": match,
+            "hostname_detail": how,
+            "not_before": certs.not_before(leaf).isoformat(),
+            "not_after": certs.not_after(leaf).isoformat(),
+            "days_left": round(days_left, 1),
+            "self_signed": certs.self_signed(leaf),
+            "incomplete_chain": bool((by_cafile or system).incomplete_chain) and not trusted,
+            "missing_issuer": None if trusted else (by_cafile or system).missing_issuer,
+            "chain": [certs.describe(c) for c in chain],
+            "verification": {
+                "system": system.to_dict(),
+                "ca_file": by_cafile.to_dict() if by_cafile else None,
+                "java": java_verdict,
+            },
+            "clock_skew_s": round(skew, 1) if skew is not None else None,
+            "server_date_source": date_source,
+            "problems": [p.code for p in problems],
+        }
+        if verdict is Status.PASS:
+            anchor = system.anchor if system.ok else (by_cafile.anchor if by_cafile else None)
+            return ctx.finding(
+                fid,
+                Status.PASS,
+                f"Certificate of {ep.host} is valid for {int(days_left)} more days",
+                detail=f"Trusted by {'the system CA store' if system.ok else '--ca-file'} (anchor {anchor}); {how}.",
+                evidence=evidence,
+            )
+        shown = [p for p in problems if p.status is verdict]
+        all_fixes: list[Fix] = []
+        for p in problems:
+            all_fixes += [f for f in p.fixes if f not in all_fixes]
+        return ctx.finding(
+            fid,
+            verdict,
+            shown[0].message,
+            detail=" ".join(f"{p.message}." for p in problems),
+            evidence=evidence,
+            fixes=all_fixes,
+        )
+
+    def _java_trust(self, ctx: Context, chain: list[x509.Certificate]) -> dict[str, Any]:
+        """Would the agent JVM's trust store anchor this chain? (no JVM is started)"""
+        install = find_java(ctx.settings)
+        if install is None:
+            return {"verified": None, "trust_store": None, "why": "no java found"}
+        jvm = jvmtls.build(install, jvm_option_words(ctx.settings))
+        store = jvm.truststore
+        if store is None or store.error:
+            return {
+                "verified": False if store else None,
+                "trust_store": jvm.truststore_path,
+                "why": store.error if store else "no trust store",
+            }
+        _, anchor = build_path(chain, store.anchors())
+        return {
+            "verified": anchor is not None,
+            "trust_store": jvm.truststore_path,
+            "anchor": certs.name_str(anchor.subject) if anchor is not None else None,
+        }

@@ -1,0 +1,154 @@
+"""tls.versions: which TLS versions and cipher suites the Jenkins HTTPS endpoint accepts.
+
+One handshake per version (TLS 1.0, 1.1, 1.2, 1.3), in parallel, with this probe's own OpenSSL
+context lowered to security level 0 so that old versions can be tried at all; then the suites of
+each accepted version (jnlpdiag.tls.scan), the default handshake (negotiated version, cipher and
+ALPN) and a handshake without SNI (does the certificate change?). The connections follow the
+agent's proxy route for its Jenkins URL (jnlpdiag.proxyroute).
+
+The agent's JVM (Java 8u292+, 11.0.11+, 16+) refuses TLS 1.0 and 1.1, so a server that offers
+nothing newer fails here; whether the agent's particular JVM agrees is tls.java's verdict.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from jnlpdiag.fixcatalog import fixes
+from jnlpdiag.model import Finding, Layer, Status
+from jnlpdiag.probe import Context, Probe
+from jnlpdiag.tls.ciphers import iana
+from jnlpdiag.tls.common import finding_id, open_target
+from jnlpdiag.tls.endpoint import tls_endpoints
+from jnlpdiag.tls.scan import Scan, scan
+
+_MODERN = ("TLSv1.2", "TLSv1.3")
+
+
+class TlsVersionsProbe(Probe):
+    id = "tls.versions"
+    layer = Layer.PROTOCOL
+    description = "TLS versions, cipher suites, ALPN and SNI of the Jenkins HTTPS endpoint"
+    after = ("discovery",)
+
+    async def run(self, ctx: Context) -> AsyncIterator[Finding]:
+        endpoints, why_none = tls_endpoints(ctx.settings, ctx.facts("discovery"))
+        if not endpoints:
+            yield ctx.finding(
+                self.id, Status.SKIP, "Skipped: no TLS endpoint", detail=why_none, evidence={"url": ctx.settings.url}
+            )
+            return
+        published: dict[str, Any] = {}
+        for index, endpoint in enumerate(endpoints):
+            fid = finding_id(self.id, index, endpoint)
+            values = {"url": endpoint.url, "host": endpoint.host, "port": endpoint.port, "hostport": endpoint.hostport}
+            target = await open_target(ctx, endpoint)
+            if isinstance(target, str):
+                yield ctx.finding(
+                    fid,
+                    Status.FAIL,
+                    f"Cannot reach {endpoint.hostport}: {target}",
+                    evidence={"endpoint": endpoint.url, "error": target, "accepted_versions": []},
+                    fixes=fixes("tls", "unreachable", **values),
+                )
+                continue
+            result = await scan(endpoint, target.dest, time.monotonic() + ctx.step_timeout())
+            facts = result.to_facts()
+            facts["negotiated"] = _negotiated(result)
+            facts["sni"] = result.sni_evidence()
+            published[endpoint.url] = facts
+            if index == 0:
+                ctx.publish(**facts)
+            ctx.publish(endpoints=published)
+            yield self._finding(ctx, fid, result, target.route, values)
+
+    def _finding(self, ctx: Context, fid: str, result: Scan, route: str, values: dict[str, Any]) -> Finding:
+        ep = result.endpoint
+        accepted = result.accepted_versions
+        evidence: dict[str, Any] = {
+            "endpoint": ep.url,
+            "route": route,
+            "accepted_versions": accepted,
+            "negotiated": _negotiated(result),
+            "alpn": _alpn(result),
+            "ciphers": {v: result.suites(v) for v in accepted},
+            "versions": {v: r.to_dict() for v, r in result.versions.items()},
+            "sni": result.sni_evidence(),
+            "scan_ms": round(result.elapsed_ms, 1),
+        }
+        if not result.reachable:
+            evidence["error"] = result.error
+            return ctx.finding(
+                fid,
+                Status.FAIL,
+                f"No TLS handshake with {ep.hostport}: {result.error}",
+                detail=f"Every handshake failed before TLS started ({result.error_kind}).",
+                evidence=evidence,
+                fixes=fixes("tls", "unreachable", **values),
+            )
+        if result.not_tls:
+            first = next(iter(result.versions.values()))
+            return ctx.finding(
+                fid,
+                Status.FAIL,
+                f"{ep.hostport} does not speak TLS",
+                detail=f"OpenSSL read something that is not a TLS record ({first.error}); the port may serve plain HTTP.",
+                evidence=evidence,
+                fixes=fixes("tls", "not_tls", **values),
+            )
+        if not accepted:
+            reasons = "; ".join(f"{v}: {r.error}" for v, r in result.versions.items() if r.error)
+            return ctx.finding(
+                fid,
+                Status.FAIL,
+                f"{ep.hostport} refused every TLS version",
+                detail=f"Handshake errors: {reasons}.",
+                evidence=evidence,
+                fixes=fixes("tls", "no_version", **values),
+            )
+        legacy = [v for v in accepted if v not in _MODERN]
+        if not any(v in _MODERN for v in accepted):
+            return ctx.finding(
+                fid,
+                Status.FAIL,
+                f"{ep.hostport} accepts only {', '.join(accepted)}, which current Java disables",
+                detail="Java 8u292+, 11.0.11+ and 16+ list TLSv1 and TLSv1.1 in jdk.tls.disabledAlgorithms; the "
+                "agent's HTTPS connection to Jenkins fails with 'No appropriate protocol' or a "
+                "protocol_version alert.",
+                evidence=evidence,
+                fixes=fixes(
+                    "tls",
+                    "legacy_only",
+                    "legacy_only_jvm",
+                    versions=", ".join(accepted),
+                    versions_csv=",".join(accepted),
+                    **values,
+                ),
+            )
+        incomplete = [v for v, r in result.versions.items() if r.accepted and not r.complete]
+        detail = f"Accepted: {', '.join(accepted)}."
+        if legacy:
+            detail += f" {', '.join(legacy)} also accepted (current JVMs do not use them)."
+        if incomplete:
+            detail += f" The suite list of {', '.join(incomplete)} is incomplete (time ran out)."
+        neg = evidence["negotiated"]
+        if neg.get("version"):
+            detail += f" A default client negotiates {neg['version']} with {neg['cipher']}."
+        return ctx.finding(fid, Status.PASS, f"{ep.hostport} accepts {', '.join(accepted)}", detail=detail, evidence=evidence)
+
+
+def _negotiated(result: Scan) -> dict[str, Any]:
+    d = result.default
+    if d is None or not (d.ok or d.server_hello):
+        return {"version": None, "cipher": None, "error": d.error if d else "not tried"}
+    out: dict[str, Any] = {"version": d.version, "cipher": iana(d.cipher) if d.cipher else None}
+    if not d.ok:
+        out["error"] = f"chosen, then the handshake failed: {d.error}"
+    return out
+
+
+def _alpn(result: Scan) -> dict[str, Any]:
+    d = result.default
+    return {"offered": ["h2", "http/1.1"], "selected": d.alpn if d is not None and d.ok else None}
