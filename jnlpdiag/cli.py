@@ -41,18 +41,25 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_ERROR)
 
 
-def command_modules() -> list[ModuleType]:
+def command_names() -> list[str]:
+    """Subcommand names: the module names of ``jnlpdiag.commands`` (each module's NAME matches)."""
+    return sorted(info.name for info in pkgutil.iter_modules(commands.__path__)
+                  if not info.name.startswith("_") and info.name != "common")
+
+
+def command_modules(only: str | None = None) -> list[ModuleType]:
+    """Import the command modules (just ``only`` when given: start-up pays for one command)."""
     mods = []
-    for info in pkgutil.iter_modules(commands.__path__):
-        if info.name.startswith("_") or info.name == "common":
+    for name in command_names():
+        if only is not None and name != only:
             continue
-        mod = importlib.import_module(f"jnlpdiag.commands.{info.name}")
+        mod = importlib.import_module(f"jnlpdiag.commands.{name}")
         if hasattr(mod, "NAME") and hasattr(mod, "run"):
             mods.append(mod)
     return sorted(mods, key=lambda m: (getattr(m, "ORDER", 50), m.NAME))
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
+def build_parser(only: str | None = None) -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
     parser = _Parser(
         prog="jnlpdiag",
         description="Diagnose why a Jenkins inbound (JNLP) agent cannot connect.",
@@ -62,7 +69,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
     parser.add_argument("--version", action="version", version=f"jnlpdiag {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     mods: dict[str, ModuleType] = {}
-    for mod in command_modules():
+    for mod in command_modules(only):
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP, epilog=EPILOG,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(p)
@@ -72,12 +79,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser, mods = build_parser()
-    known = set(mods) | {"-h", "--help", "--version"}
-    if not argv or argv[0] not in known:
+    names = command_names()
+    if not argv or argv[0] not in {*names, "-h", "--help", "--version"}:
         # The bare command takes every flag `check` takes; it opens the TUI where there is one.
-        default = "tui" if ("tui" in mods and sys.stdout.isatty() and sys.stdin.isatty()) else "check"
+        default = "tui" if ("tui" in names and sys.stdout.isatty() and sys.stdin.isatty()) else "check"
         argv = [default, *argv]
+    parser, mods = build_parser(argv[0] if argv[0] in names else None)
     args = parser.parse_args(argv)
     try:
         code = int(mods[args.command].run(args))

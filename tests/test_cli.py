@@ -94,3 +94,11 @@ def test_every_code_folder_is_a_package():
     for d in root.rglob("*"):
         if d.is_dir() and "__pycache__" not in d.parts and any(d.glob("*.py")):
             assert (d / "__init__.py").exists(), f"{d} has modules but no __init__.py"
+
+
+def test_command_module_names_match_their_subcommand():
+    """main() imports only the module named like the subcommand, so NAME must equal the module name."""
+    from jnlpdiag.cli import command_modules
+
+    for mod in command_modules():
+        assert mod.__name__.rsplit(".", 1)[1] == mod.NAME
