@@ -117,4 +117,11 @@ def parse_agent_args(argv: list[str]) -> AgentArgs:
         i += 1
     if len(out.positional) >= 2:
         out.secrets.append(out.positional[0])
+    # Whatever follows a literal -secret/-credentials/-proxyCredentials is redacted even when the
+    # parse above read it otherwise (e.g. "-agentLog -secret X": args4j-style, -secret became the
+    # log path). redacted_argv has one entry per argv token, so positions line up.
+    for i, token in enumerate(argv[:-1]):
+        if token in _SECRET_OPTIONS and out.redacted_argv[i + 1] != "<redacted>":
+            out.redacted_argv[i + 1] = "<redacted>"
+            out.secrets.append(_expand_at_file(argv[i + 1]))
     return out
