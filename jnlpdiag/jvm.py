@@ -114,7 +114,7 @@ async def describe_java(install: JavaInstall, timeout: float, jvm_options: list[
         m = re.search(r'version "([^"]+)"', text)
         info.version = m.group(1) if m else None
     if info.version is None:
-        info.error = f"{install.executable} did not report a version: {text.strip()[:200]}"
+        info.error = f"{install.executable} did not report a version: {' '.join(text.split())[:200]}"
         return info
     info.feature = feature_version(info.version)
     info.vendor = props.get("java.vendor")

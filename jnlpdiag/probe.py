@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from jnlpdiag.settings import Settings
 
 
+_MAX_TITLE = 300
+
+
 class DeadlineExceeded(TimeoutError):
     """The run's deadline has passed; no further network step may start."""
 
@@ -45,8 +48,10 @@ class Context:
     """
 
     # Reserve a sliver of the run's deadline so a step's own timeout fires first and the probe can
-    # report precisely what timed out, instead of being cut by the runner.
+    # report precisely what timed out, instead of being cut by the runner; at least _RESERVE_MIN
+    # (a tenth of a very short timeout), which also leaves probes that wait for this one the time to report why they stop.
     _RESERVE_FRACTION = 0.03
+    _RESERVE_MIN = 0.15
 
     def __init__(self, state: RunState, probe_id: str, layer: Layer) -> None:
         self._state = state
@@ -71,13 +76,17 @@ class Context:
         """Seconds left before the run's deadline."""
         return self._state.deadline - time.monotonic()
 
+    def reserve(self) -> float:
+        """Seconds every step leaves before the run's deadline (see ``_RESERVE_*``)."""
+        t = self._state.timeout
+        return min(0.5, max(min(self._RESERVE_MIN, t * 0.1), t * self._RESERVE_FRACTION))
+
     def step_timeout(self, cap: float | None = None) -> float:
         """The timeout for the next network step: ``--timeout``, never past the run's deadline.
 
         Raises :class:`DeadlineExceeded` when no time is left at all.
         """
-        reserve = min(0.5, self._state.timeout * self._RESERVE_FRACTION)
-        left = self.remaining() - reserve
+        left = self.remaining() - self.reserve()
         if left <= 0.01:
             raise DeadlineExceeded(f"run deadline reached before {self.probe_id} could start a step")
         limit = min(self._state.timeout, left)
@@ -117,6 +126,11 @@ class Context:
         caused_by: str | None = None,
     ) -> Finding:
         """Make a finding of this probe; ``duration_ms`` counts from the probe's start."""
+        # Titles often quote outside text (a server's status line, a JVM's message): keep them one
+        # line and bounded, whatever that text holds.
+        title = " ".join(title.split())
+        if len(title) > _MAX_TITLE:
+            title = title[: _MAX_TITLE - 1] + "…"
         return Finding(
             id=id,
             probe=self.probe_id,

@@ -169,3 +169,12 @@ def test_worst_status():
     assert worst([Status.SKIP, Status.PASS]) is Status.PASS
     assert worst([Status.PASS, Status.WARN, Status.SKIP]) is Status.WARN
     assert worst([Status.FAIL, Status.ERROR]) is Status.ERROR
+
+
+def test_titles_quoting_outside_text_stay_one_bounded_line():
+    @probe(id="quoting", layer="network", description="t")
+    async def quoting(ctx: Context):
+        yield ctx.finding("quoting", "fail", "server said: HTTP/1.1 400 Bad\r\nX-Evil: 1\n" + "x" * 1000, fixes=FIX)
+
+    f = run_sync([quoting], Settings(timeout=2)).findings[0]
+    assert f.status is Status.FAIL and "\n" not in f.title and len(f.title) <= 300
