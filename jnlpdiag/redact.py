@@ -29,6 +29,7 @@ import builtins
 import ipaddress
 import re
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from jnlpdiag.settings.model import REDACTED
@@ -161,6 +162,20 @@ class Redactor:
             last = end
         out.append(text[last:])
         return "".join(out)
+
+    def data(self, value: Any) -> Any:
+        """A JSON-able structure with every string (keys too) redacted.
+
+        Redact structures before serialising them: a pass over serialised JSON would see escaped
+        text (``\\"``) that the shape rules can cut in the middle of an escape.
+        """
+        if isinstance(value, str):
+            return self(value)
+        if isinstance(value, dict):
+            return {self(str(k)): self.data(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.data(v) for v in value]
+        return value
 
     def bytes(self, data: bytes) -> bytes:
         """Redact bytes of any encoding (treated as latin-1, so every byte maps to one char)."""

@@ -194,3 +194,12 @@ def test_websocket_with_tunnel_from_env_is_refused_like_args4j():
     f = r.finding("agent.options.webSocket")
     assert f["status"] == "fail" and "-tunnel" in f["title"]
     assert "env JENKINS_TUNNEL" in f["detail"]
+
+
+def test_json_output_stays_valid_when_evidence_holds_quoted_passwords(tmp_path):
+    """Redaction runs on the data, not on serialised JSON, so escapes are never cut."""
+    env = clean_env(JAVA_OPTS='-Djavax.net.ssl.trustStorePassword="changeit" -Dhttps.proxyPassword=s3cr3t\\"x')
+    r = run_cli("check", "--probe", "agent.options", "--json", "--from-process", "none", env=env)
+    settings = r.json()["settings"]  # parses
+    assert "changeit" not in r.stdout and "s3cr3t" not in r.stdout
+    assert "<redacted>" in settings["java_opts"]["value"]

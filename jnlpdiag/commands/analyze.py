@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         print(redactor(f"jnlpdiag analyze: {args.file}: the file is truncated ({analysis.truncated}); "
                        f"the {analysis.packets} complete packets are analysed below"), file=sys.stderr)
     if args.json:
-        sys.stdout.write(redactor(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False, default=str)) + "\n")
+        sys.stdout.write(json.dumps(redactor.data(analysis.to_dict()), indent=2, ensure_ascii=False, default=str) + "\n")
     else:
         header = [f"{analysis.file}: {analysis.format}, {analysis.packets} packets, {analysis.tcp_packets} TCP, "
                   f"{len(analysis.streams)} TCP connections — {analysis.status.value.upper()}", ""]

@@ -81,10 +81,10 @@ def run_many(args: argparse.Namespace) -> int:
     chosen = select(probes, args.probe, args.skip)
     results = asyncio.run(multi.run_targets(settings, targets, chosen, args.pool))
     if (args.format or "text") == "json":
-        text = json.dumps(multi.summary_document(results), indent=2, default=str) + "\n"
+        text = json.dumps(redactor.data(multi.summary_document(results)), indent=2, default=str) + "\n"
     else:
-        text = multi.summary_text(results)
-    sys.stdout.write(redactor(text))
+        text = redactor(multi.summary_text(results))
+    sys.stdout.write(text)
     return int(multi.summary_document(results)["exit_code"])
 
 
@@ -96,5 +96,8 @@ def run(args: argparse.Namespace) -> int:
         return result
     report, redactor = result
     fmt = args.format or "text"
-    sys.stdout.write(redactor(renderers()[fmt](report)))
+    # Redact the data first, then (for text formats) the rendered text as a second net.
+    safe = Report.from_dict(redactor.data(report.to_dict()))
+    text = renderers()[fmt](safe)
+    sys.stdout.write(text if fmt == "json" else redactor(text))
     return report.exit_code

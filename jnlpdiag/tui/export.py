@@ -61,6 +61,6 @@ def export_report(report: Report, redactor: Redactor, export_dir: Path | None = 
             return Path(writer(report, target, redactor))
         target.mkdir(parents=True)
         path = target / "report.json"
-        path.write_text(redactor(json.dumps(report.to_dict(), indent=2)) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(redactor.data(report.to_dict()), indent=2) + "\n", encoding="utf-8")
         return path
     raise OSError("no writable folder for the report: " + "; ".join(errors))

@@ -21,7 +21,7 @@ async def hostname_resolves(ctx: Context) -> AsyncIterator[Finding]:
     loop = asyncio.get_running_loop()
     try:
         infos = await asyncio.wait_for(loop.getaddrinfo(name, None), ctx.step_timeout())
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         yield ctx.finding(
             "example.hostname", "fail", f"This host's name {name!r} does not resolve",
             detail=f"getaddrinfo({name!r}) failed: {exc}",
