@@ -15,9 +15,12 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from jnlpdiag.model import Finding, Fix, Layer, Status
+from jnlpdiag.fixcatalog import fix
+from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Probe
 from jnlpdiag.settings import Settings
+
+_CATALOG = "agent_options"
 
 
 @cache
@@ -67,25 +70,19 @@ class AgentOptionsProbe(Probe):
         for c in found:
             a, b = c["option"], c["conflicts_with"]
             origins = f"{a} from {present[a]}" + (f", {b} from {present[b]}" if b in present else "")
-            if c["kind"] == "forbids":
-                fix = Fix(f"Remove one of {a} and {b}",
-                          steps=(f"# {origins}",
-                                 "# Kubernetes plugin: do not set both 'WebSocket' and 'Jenkins tunnel' on the cloud"
-                                 if {a, b} == {"-webSocket", "-tunnel"} else f"# drop {b} from the agent's options"),
-                          docs=(_rules()["docs"],))
-            else:
-                fix = Fix(f"Add {b} (required by {a})", steps=(f"# {origins}", f"java -jar agent.jar ... {a} ... {b} <value>"),
-                          docs=(_rules()["docs"],))
+            key = c["kind"]
+            if key == "forbids" and {a, b} == {"-webSocket", "-tunnel"}:
+                key = "forbids_websocket_tunnel"
             yield ctx.finding(f"agent.options.{a.lstrip('-')}", Status.FAIL,
                               f"agent.jar refuses its command line: {c['message']}",
                               detail=f"args4j rejects this before connecting ({origins}). Source: {_rules()['source']}",
-                              evidence={**evidence, **c}, fixes=[fix])
+                              evidence={**evidence, **c}, fixes=[fix(_CATALOG, key, option=a, other=b, origins=origins)])
         for option, info in _rules()["deprecated"].items():
             if option in present:
                 yield ctx.finding(f"agent.options.deprecated.{option.lstrip('-')}", Status.WARN,
                                   f"{option} is deprecated", detail=info["message"],
                                   evidence={**evidence, "source": info["source"]},
-                                  fixes=[Fix(f"Stop using {option}", steps=(info["fix"],), docs=(_rules()["docs"],))])
+                                  fixes=[fix(_CATALOG, "deprecated", option=option, replacement=info["fix"])])
         if not found:
             yield ctx.finding("agent.options", Status.PASS,
                               f"agent.jar accepts the options in effect ({', '.join(sorted(present)) or 'none'})",

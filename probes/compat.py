@@ -85,7 +85,8 @@ async def _download_agent_jar(ctx: Context, jar_url: str) -> tuple[Response | Ht
 
 
 def _local_agent_jar(ctx: Context, host_java: dict[str, Any]) -> str | None:
-    for candidate in (host_java.get("agent_jar"), ctx.settings.agent_jar, os.environ.get("JENKINS_AGENT_FILE")):
+    # settings.agent_jar already holds JENKINS_AGENT_FILE / the agent process's -jar (settings gather).
+    for candidate in (host_java.get("agent_jar_path"), ctx.settings.agent_jar):
         if candidate:
             return str(candidate)
     for path in POD_AGENT_JARS:

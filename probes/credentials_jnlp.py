@@ -16,7 +16,7 @@ from __future__ import annotations
 import binascii
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, urljoin, urlsplit
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
@@ -29,8 +29,10 @@ from defusedxml.common import DefusedXmlException
 
 from jnlpdiag.http import HttpError, client_ssl_context, request
 from jnlpdiag.jnlp4.catalog import fix
+from jnlpdiag.jvm import jvm_option_words, system_properties
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Probe
+from jnlpdiag.proxyroute import agent_discovery_route
 
 
 def decrypt(payload: bytes, secret: str) -> bytes:
@@ -40,11 +42,21 @@ def decrypt(payload: bytes, secret: str) -> bytes:
     return cipher.update(payload[16:]) + cipher.finalize()
 
 
+class HostileXml(ValueError):
+    """The decrypted file declares a DTD or entities: an entity bomb or an external entity."""
+
+
 def jnlp_arguments(plain: bytes) -> list[str] | None:
-    """The text of every <argument>, in order (Launcher reads them so), or None if not a .jnlp."""
+    """The text of every <argument>, in order (Launcher reads them so), or None if not a .jnlp.
+
+    Raises :class:`HostileXml` for a DTD or entity declaration: Jenkins' file has none, and a wrong
+    key never decrypts to well-formed markup that far, so this is not a wrong secret.
+    """
     try:
-        root = ElementTree.fromstring(plain)
-    except (ElementTree.ParseError, DefusedXmlException, ValueError):
+        root = ElementTree.fromstring(plain, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise HostileXml(type(exc).__name__) from None
+    except (ElementTree.ParseError, ValueError):
         return None
     if root.tag != "jnlp":
         return None
@@ -78,7 +90,12 @@ class CredentialsJnlpProbe(Probe):
         untrusted = any(f.id == "discovery.https" for f in ctx.findings_of("discovery"))
         context = client_ssl_context(s.ca_file, verify=not (s.no_certificate_check or untrusted))
         try:
-            resp = await request(jnlp_url, timeout=ctx.step_timeout(), ssl_context=context, max_body=256 * 1024)
+            # Over the proxy the agent itself would use for an HTTP(S) download from the controller.
+            parts = urlsplit(jnlp_url)
+            route = agent_discovery_route(parts.scheme, parts.hostname or "", s,
+                                          system_properties(jvm_option_words(s)))
+            resp = await request(jnlp_url, timeout=ctx.step_timeout(), ssl_context=context, max_body=256 * 1024,
+                                 proxy=route.proxy)
         except HttpError as exc:
             root = ctx.failure_of("discovery")
             yield ctx.finding(self.id, Status.SKIP if root else Status.FAIL,
@@ -96,7 +113,24 @@ class CredentialsJnlpProbe(Probe):
             yield ctx.finding(self.id, Status.WARN, f"The agent file is not served ({resp.status}): secret not checked",
                               evidence=evidence, fixes=[fix("jnlp_blocked", status=resp.status, **values)])
             return
-        args = jnlp_arguments(decrypt(resp.body, secret))
+        if resp.body_truncated:
+            evidence["bytes_read"] = len(resp.body)
+            yield ctx.finding(self.id, Status.WARN,
+                              f"The agent file is larger than {len(resp.body) // 1024} KB: not read, secret not checked",
+                              detail="A real agent file is an encrypted XML document under 2 KB; something else "
+                                     "answers at this URL.", evidence=evidence, fixes=[fix("jnlp_oversized", **values)])
+            return
+        try:
+            args = jnlp_arguments(decrypt(resp.body, secret))
+        except HostileXml as exc:
+            evidence.update(decrypted=True, refused=str(exc))
+            yield ctx.finding(
+                self.id, Status.FAIL,
+                f"The agent file for {s.name} declares a DTD or XML entities ({exc}): refused to parse it",
+                detail="The file decrypts with the secret, but carries a DOCTYPE (an entity bomb or an external "
+                       "entity); Jenkins' jenkins-agent.jnlp has none. It was not parsed.",
+                evidence=evidence, fixes=[fix("jnlp_hostile", **values)])
+            return
         evidence["decrypted"] = args is not None
         if args is None or not args or args[0] != secret.lower():
             yield ctx.finding(

@@ -69,7 +69,9 @@ class MiddleboxProbe(Probe):
             yield await self._websocket_signature(ctx, url, values)
             emitted = True
         if not emitted:
-            yield ctx.finding(self.id, Status.SKIP, "Nothing to compare: no agent port result and no URL",
+            yield ctx.finding(self.id, Status.SKIP,
+                              "Nothing to compare: no agent port was reached and the URL did not answer"
+                              if url else "Nothing to compare: no agent port result and no URL",
                               caused_by=ctx.failure_of("tcp") or ctx.failure_of("discovery"))
 
     # -- the agent port: ACK answered, then TLS cut? ----------------------------------------------------

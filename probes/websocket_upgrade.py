@@ -110,11 +110,13 @@ class WebSocketUpgradeProbe(Probe):
         }
         if result.body:
             evidence["body_excerpt"] = " ".join(result.body.split())[:300]
+        if result.status is not None and 300 <= result.status < 400:  # reported, never followed
+            evidence["location"] = next((v for k, v in result.headers.items() if k.lower() == "location"), None)
         if result.error_kind:
             evidence.update(error_class=result.error_kind, error=result.error)
         if proxy and not proxy_value:
             kind = None
-        values["proxy"] = proxy_value or "the reverse proxy"
+        values["proxy"] = proxy_value or "the reverse proxy in front of Jenkins"
         try:
             for finding in self._classify(ctx, result, login, evidence, values, auth, kind):
                 yield self._maybe_soften(finding, comparison)
@@ -204,7 +206,8 @@ class WebSocketUpgradeProbe(Probe):
             detail = (f"Jenkins answered {r.status} '{found[1] if found else ''}': the request reached it without its "
                       f"Upgrade header, so {values['proxy']} dropped Upgrade/Connection.\n\n"
                       + "\n\n".join(v for v in snippets.values() if v))
-            return fail(f"{values['proxy']} drops the WebSocket upgrade before Jenkins (HTTP {r.status})",
+            subject = values["proxy"][:1].upper() + values["proxy"][1:]
+            return fail(f"{subject} drops the WebSocket upgrade before Jenkins (HTTP {r.status})",
                         "ws_proxy_drops_upgrade", detail=detail)
         if meaning == "no_such_agent":
             return fail(f"Jenkins has no agent named {values['name']}", "ws_no_such_agent")

@@ -31,6 +31,8 @@ def exec_commands(doc: object) -> list[list[str]]:
         for key, value in doc.items():
             if key == "command" and isinstance(value, list) and value and value[0] == "jnlpdiag":
                 out.append([str(v) for v in value[1:]])
+            elif key == "command" and isinstance(value, list) and value[:2] == ["sh", "-c"] and len(value) > 2:
+                out += jnlpdiag_commands(str(value[2]))
             elif key == "args" and isinstance(value, list):
                 for script in value:
                     out += jnlpdiag_commands(str(script))

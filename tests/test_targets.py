@@ -36,3 +36,12 @@ def test_bad_targets_files(tmp_path):
         r = run_cli("check", "--targets", str(path), "--from-process", "none", env=clean_env())
         assert r.code == 3 and message in r.stderr, (content, r.stderr)
         assert "Traceback" not in r.stderr
+
+
+def test_targets_refuse_unmatched_probes_and_other_formats(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("http://127.0.0.1:1/\n")
+    r = run_cli("check", "--targets", str(path), "--probe", "no.such", "--from-process", "none", env=clean_env())
+    assert r.code == 3 and "no probe matches" in r.stderr
+    r = run_cli("check", "--targets", str(path), "--format", "junit", "--from-process", "none", env=clean_env())
+    assert r.code == 3 and "text or json" in r.stderr

@@ -76,9 +76,15 @@ def run_many(args: argparse.Namespace) -> int:
     if not 1 <= args.pool <= 1024:
         print("jnlpdiag: --pool must be between 1 and 1024", file=sys.stderr)
         return EXIT_ERROR
+    if (args.format or "text") not in ("text", "json"):
+        print("jnlpdiag: --targets prints text or json (use `report` per target for other formats)", file=sys.stderr)
+        return EXIT_ERROR
     redactor = redactor_for(settings, args.redact)
     probes, _ = load_probes(args.probe)
     chosen = select(probes, args.probe, args.skip)
+    if not chosen:
+        print("jnlpdiag: no probe matches --probe/--skip; see `jnlpdiag probes`", file=sys.stderr)
+        return EXIT_ERROR
     results = asyncio.run(multi.run_targets(settings, targets, chosen, args.pool))
     if (args.format or "text") == "json":
         text = json.dumps(redactor.data(multi.summary_document(results)), indent=2, default=str) + "\n"
