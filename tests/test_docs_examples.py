@@ -63,3 +63,14 @@ def test_jenkinsfile_commands_are_valid():
     for argv in commands:
         if argv[0] in ("check",):
             parser.parse_args(argv)
+
+
+def test_every_probe_has_a_section_in_docs_probes():
+    """docs/probes.md documents each registered probe (a new probe without docs fails here)."""
+    from jnlpdiag.registry import load_probes
+
+    text = (EXAMPLES.parent / "probes.md").read_text()
+    probes, errors = load_probes()
+    assert not errors
+    missing = [p.id for p in probes if f"\n## {p.id}\n" not in text]
+    assert not missing, f"docs/probes.md has no section for {missing}"
