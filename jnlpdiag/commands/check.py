@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from jnlpdiag.commands.common import add_check_arguments, settings_from_args
 from jnlpdiag.output import renderers
+from jnlpdiag.probe import Probe
 from jnlpdiag.redact import Redactor
 from jnlpdiag.registry import load_probes, select
 from jnlpdiag.report import EXIT_ERROR, Report
@@ -35,13 +36,10 @@ def redactor_for(settings: Settings, extra: list[str]) -> Redactor:
     return Redactor([*settings.secret_values(), *extra])
 
 
-def run_checks(
-    args: argparse.Namespace, before_run: Callable[[Settings, Redactor], None] | None = None
-) -> tuple[Report, Redactor] | int:
-    """Gather settings and run the selected probes; an int is an exit code after a usage error.
+def prepare(args: argparse.Namespace) -> tuple[Settings, Redactor, list[type[Probe]]] | int:
+    """Settings, the run's redactor and the selected probes; an int is an exit code (usage error).
 
-    ``before_run(settings, redactor)`` is called just before the probes start (``report --capture``
-    starts its packet capture there).
+    Shared by every command that runs checks (check, report, tui), so they agree on all three.
     """
     try:
         settings = settings_from_args(args)
@@ -56,6 +54,21 @@ def run_checks(
     if not chosen:
         print("jnlpdiag: no probe matches --probe/--skip; see `jnlpdiag probes`", file=sys.stderr)
         return EXIT_ERROR
+    return settings, redactor, chosen
+
+
+def run_checks(
+    args: argparse.Namespace, before_run: Callable[[Settings, Redactor], None] | None = None
+) -> tuple[Report, Redactor] | int:
+    """Gather settings and run the selected probes; an int is an exit code after a usage error.
+
+    ``before_run(settings, redactor)`` is called just before the probes start (``report --capture``
+    starts its packet capture there).
+    """
+    prepared = prepare(args)
+    if isinstance(prepared, int):
+        return prepared
+    settings, redactor, chosen = prepared
     if before_run is not None:
         before_run(settings, redactor)
     return run_sync(chosen, settings), redactor
@@ -68,9 +81,8 @@ def run_many(args: argparse.Namespace) -> int:
     from jnlpdiag import targets as multi
 
     try:
-        settings = settings_from_args(args)
         targets = multi.read_targets(args.targets)
-    except (SettingsError, multi.TargetsError) as exc:
+    except multi.TargetsError as exc:
         print(f"jnlpdiag: {exc}", file=sys.stderr)
         return EXIT_ERROR
     if not 1 <= args.pool <= 1024:
@@ -79,12 +91,10 @@ def run_many(args: argparse.Namespace) -> int:
     if (args.format or "text") not in ("text", "json"):
         print("jnlpdiag: --targets prints text or json (use `report` per target for other formats)", file=sys.stderr)
         return EXIT_ERROR
-    redactor = redactor_for(settings, args.redact)
-    probes, _ = load_probes(args.probe)
-    chosen = select(probes, args.probe, args.skip)
-    if not chosen:
-        print("jnlpdiag: no probe matches --probe/--skip; see `jnlpdiag probes`", file=sys.stderr)
-        return EXIT_ERROR
+    prepared = prepare(args)
+    if isinstance(prepared, int):
+        return prepared
+    settings, redactor, chosen = prepared
     results = asyncio.run(multi.run_targets(settings, targets, chosen, args.pool))
     if (args.format or "text") == "json":
         text = json.dumps(redactor.data(multi.summary_document(results)), indent=2, default=str) + "\n"

@@ -7,9 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-from jnlpdiag.commands.common import add_check_arguments, settings_from_args
+from jnlpdiag.commands.common import add_check_arguments
 from jnlpdiag.report import EXIT_ERROR
-from jnlpdiag.settings import SettingsError
 
 NAME = "tui"
 HELP = "open the interactive terminal UI (what `jnlpdiag` does on a terminal); takes every check flag"
@@ -59,22 +58,12 @@ def run(args: argparse.Namespace) -> int:
     out_dir = export_dir(args)
     if isinstance(out_dir, int):
         return out_dir
-    try:
-        settings = settings_from_args(args)
-    except SettingsError as exc:
-        print(f"jnlpdiag: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    from jnlpdiag.commands.check import redactor_for
-    from jnlpdiag.registry import load_probes, select
+    from jnlpdiag.commands.check import prepare
 
-    redactor = redactor_for(settings, args.redact)
-    probes, errors = load_probes()
-    for err in errors:
-        print(redactor(f"jnlpdiag: warning: probe plug-in {err.entry_point} not loaded: {err.reason}"), file=sys.stderr)
-    chosen = select(probes, args.probe, args.skip)
-    if not chosen:
-        print("jnlpdiag: no probe matches --probe/--skip; see `jnlpdiag probes`", file=sys.stderr)
-        return EXIT_ERROR
+    prepared = prepare(args)
+    if isinstance(prepared, int):
+        return prepared
+    settings, redactor, chosen = prepared
     from jnlpdiag.tui.app import JnlpdiagApp
     from jnlpdiag.tui.state import summary
 
