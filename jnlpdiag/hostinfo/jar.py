@@ -15,6 +15,7 @@ untrusted input (a zip bomb, an HTML login page saved as agent.jar, a truncated 
 
 from __future__ import annotations
 
+import io
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -119,24 +120,34 @@ def _entry(zf: zipfile.ZipFile, name: str, cap: int) -> bytes | None:
     except KeyError:
         return None
     if info.file_size > cap:
-        raise JarError(f"{name} claims {info.file_size} bytes, more than the {cap} byte cap")
+        raise JarError(f"{name} claims {info.file_size} bytes, more than the {cap} byte cap: refusing to inflate it")
     with zf.open(info) as fh:
         return fh.read(cap + 1)[:cap]
 
 
 def read_agent_jar(path: str) -> AgentJar:
-    """Read an agent.jar's versions and Launcher class level. Raises OSError or :class:`JarError`."""
+    """Read an agent.jar file's versions and Launcher class level. Raises OSError or :class:`JarError`."""
     with open(path, "rb") as fh:
         head = fh.read(512)
         fh.seek(0, 2)
         size = fh.tell()
     if size > MAX_JAR_BYTES:
         raise JarError(f"{size} bytes is far larger than any agent.jar; not read")
+    return _read(path, head, AgentJar(path, size))
+
+
+def read_agent_jar_bytes(data: bytes, label: str = "agent.jar") -> AgentJar:
+    """The same for a jar held in memory (downloaded from the controller's /jnlpJars/)."""
+    if len(data) > MAX_JAR_BYTES:
+        raise JarError(f"{len(data)} bytes is far larger than any agent.jar; not read")
+    return _read(io.BytesIO(data), data[:512], AgentJar(label, len(data)))
+
+
+def _read(source: str | io.BytesIO, head: bytes, jar: AgentJar) -> AgentJar:
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, ValueError, EOFError):
         raise JarError(_describe_non_zip(head)) from None
-    jar = AgentJar(path, size)
     try:
         with zf:
             manifest = _entry(zf, MANIFEST, MAX_TEXT_ENTRY)
@@ -155,6 +166,7 @@ def read_agent_jar(path: str) -> AgentJar:
                     jar.launcher_class = name
                     jar.class_major, jar.class_minor = class_version(data)
                     break
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, RuntimeError, zlib.error) as exc:
-        raise JarError(f"damaged jar: {exc}") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, RuntimeError, zlib.error,
+            OSError) as exc:
+        raise JarError(f"damaged or truncated jar: {exc}") from None
     return jar
