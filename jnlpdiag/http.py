@@ -177,10 +177,33 @@ async def open_tcp(host: str, port: int, timeout: float) -> tuple[asyncio.Stream
     raise last or HttpError("timeout", f"{host}:{port}: timed out", "connect")
 
 
-async def _read_head(reader: asyncio.StreamReader) -> bytes:
+@dataclass
+class _Progress:
+    """How far an exchange got, to name the step a timeout stopped (slow TCP, TLS or HTTP peer)."""
+
+    stage: str = "connect"  # connect, proxy, tls, request, response, body
+    head_bytes: int = 0
+
+    def stalled(self, origin: str, timeout: float) -> str:
+        where = {
+            "connect": "the connection was not established",
+            "proxy": "the proxy did not answer CONNECT",
+            "tls": "the TLS handshake did not complete",
+            "request": "the request could not be sent",
+            "body": "the response body did not end",
+        }.get(self.stage)
+        if where is None:  # waiting for the response head
+            where = (f"only {self.head_bytes} bytes of response headers arrived" if self.head_bytes
+                     else "the server accepted the connection but sent nothing")
+        return f"no complete answer from {origin} within {round(timeout, 2):g} s: {where}"
+
+
+async def _read_head(reader: asyncio.StreamReader, progress: _Progress | None = None) -> bytes:
     buf = bytearray()
     while b"\r\n\r\n" not in buf:
         chunk = await reader.read(4096)
+        if progress is not None:
+            progress.head_bytes += len(chunk)
         if not chunk:
             if not buf:
                 raise HttpError("closed", "the server closed the connection without answering", "response")
@@ -200,7 +223,9 @@ def parse_head(head: bytes) -> tuple[str, int, str, Headers]:
     lines = head.decode("iso-8859-1").split("\r\n")
     status_line = lines[0]
     parts = status_line.split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit() or len(parts[1]) != 3:
+    # isascii: str.isdigit() also accepts digits int() refuses, such as "²".
+    if len(parts) < 2 or not parts[0].startswith("HTTP/") or not (parts[1].isascii() and parts[1].isdigit()) \
+            or len(parts[1]) != 3:
         shown = status_line[:60].encode("unicode_escape").decode()
         raise HttpError("protocol", f"not an HTTP response (first line: {shown!r})", "response")
     headers: list[tuple[str, str]] = []
@@ -246,7 +271,7 @@ async def _read_body_unchecked(reader: asyncio.StreamReader, headers: Headers, m
             body += await reader.readexactly(size)
             await reader.readline()
     length = headers.get("Content-Length")
-    if length is not None and length.strip().isdigit():
+    if length is not None and length.strip().isascii() and length.strip().isdigit():
         n = int(length)
         data = await reader.read(min(n, max_body)) if n else b""
         while len(data) < min(n, max_body):
@@ -288,12 +313,13 @@ async def request(
     read_body: bool = True,
 ) -> Response:
     """One request; the whole exchange (DNS, connect, TLS, request, response) within ``timeout``."""
+    progress = _Progress()
     try:
         return await asyncio.wait_for(
-            _request(url, method, headers or {}, timeout, proxy, ssl_context, max_body, read_body), timeout
+            _request(url, method, headers or {}, timeout, proxy, ssl_context, max_body, read_body, progress), timeout
         )
     except TimeoutError:
-        raise HttpError("timeout", f"no complete answer from {_origin(url)} within {timeout:g} s", "response") from None
+        raise HttpError("timeout", progress.stalled(_origin(url), timeout), progress.stage) from None
 
 
 def _origin(url: str) -> str:
@@ -303,7 +329,7 @@ def _origin(url: str) -> str:
 
 async def _request(
     url: str, method: str, extra: dict[str, str], timeout: float, proxy: Proxy | None,
-    ssl_context: ssl.SSLContext | None, max_body: int, read_body: bool,
+    ssl_context: ssl.SSLContext | None, max_body: int, read_body: bool, progress: _Progress,
 ) -> Response:
     t0 = time.monotonic()
     parts = urlsplit(url)
@@ -318,6 +344,7 @@ async def _request(
     complete = False
     try:
         if proxy and parts.scheme == "https":
+            progress.stage = "proxy"
             lines = [f"CONNECT {host}:{port} HTTP/1.1", f"Host: {host}:{port}"]
             if proxy.auth_header():
                 lines.append(f"Proxy-Authorization: {proxy.auth_header()}")
@@ -327,12 +354,14 @@ async def _request(
             if pstatus != 200:
                 raise HttpError("proxy", f"proxy {proxy.host}:{proxy.port} refused CONNECT: {pstatus} {preason}", "proxy")
         if parts.scheme == "https":
+            progress.stage = "tls"
             ctx = ssl_context or client_ssl_context()
             try:
                 await writer.start_tls(ctx, server_hostname=host)
             except (ssl.SSLError, ssl.CertificateError, OSError) as exc:
                 kind, msg = classify(exc)
                 raise HttpError("tls" if kind == "error" else kind, msg, "tls") from None
+        progress.stage = "request"
         request_target = url.split("#")[0] if (proxy and parts.scheme == "http") else target
         lines = [f"{method} {request_target} HTTP/1.1", f"Host: {host_header}", f"User-Agent: {USER_AGENT}",
                  "Accept: */*", "Connection: close"]
@@ -341,9 +370,11 @@ async def _request(
         lines += [f"{k}: {v}" for k, v in extra.items()]
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("utf-8"))
         await writer.drain()
-        version, status, reason, hdrs = parse_head(await _read_head(reader))
+        progress.stage = "response"
+        version, status, reason, hdrs = parse_head(await _read_head(reader, progress))
         body, truncated = (b"", False)
         if read_body and method != "HEAD" and status not in (101, 204, 304):
+            progress.stage = "body"
             body, truncated = await _read_body(reader, hdrs, max_body)
         peer = writer.get_extra_info("peername")
         complete = True

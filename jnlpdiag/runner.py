@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +54,9 @@ class RunFinished:
 
 Event = ProbeQueued | ProbeStarted | FindingEmitted | ProbeFinished | RunFinished
 EventHandler = Callable[[Event], None]
+
+_DEPENDENCY_GRACE = 0.05  # seconds a dependent waits past the deadline for a cut dependency's finding
+_MIN_START = 0.05  # a probe left less than this beyond the step reserve is not started
 
 _RAISE_TIMEOUT_FIX = Fix(
     "Give the slow step more time, or find out why the peer is slow",
@@ -151,16 +156,31 @@ class Runner:
                     detail="Its requires/after declarations form a loop; it was not run.",
                 ))
                 return
-            waits = [self._done[d].wait() for d in (*cls.requires, *cls.after) if d in self._done]
-            if waits:
+            deps = [d for d in (*cls.requires, *cls.after) if d in self._done]
+            if deps:
                 try:
-                    await asyncio.wait_for(asyncio.gather(*waits), timeout=max(0.0, ctx.remaining()))
+                    # A dependency still running at the deadline is cut then; the grace lets its own
+                    # "did not finish" finding land first, so this probe can point at it.
+                    await asyncio.wait_for(asyncio.gather(*(self._done[d].wait() for d in deps)),
+                                           timeout=max(0.0, ctx.remaining()) + _DEPENDENCY_GRACE)
                 except TimeoutError:
                     pass
             blocker = self._blocking_dependency(cls, selected, state)
             if blocker is not None:
                 reason, caused_by = blocker
                 self._record(state, ctx.finding(cls.id, Status.SKIP, f"Skipped: {reason}", caused_by=caused_by))
+                return
+            left = ctx.remaining()
+            if deps and left <= ctx.reserve() + _MIN_START:
+                # Too late for any network step (each leaves the reserve before the deadline):
+                # starting would only run set-up code past the deadline; say why it did not run.
+                causes = [c for c in (ctx.failure_of(d) for d in deps) if c]
+                self._record(state, ctx.finding(
+                    cls.id, Status.SKIP,
+                    f"Not started: {max(left, 0.0):.2f} s of the run deadline ({run_deadline(self.settings):g} s) "
+                    f"was left after waiting for {', '.join(deps)}",
+                    caused_by=causes[0] if causes else None,
+                ))
                 return
             self._emit(ProbeStarted(cls.id))
             await self._drive(cls, ctx, state)
@@ -206,12 +226,16 @@ class Runner:
             await asyncio.wait_for(consume(), timeout=max(0.001, ctx.remaining()))
         except (TimeoutError, DeadlineExceeded):
             budget = run_deadline(self.settings)
+            # A dependency that failed (often by using up the budget on a peer that never answered)
+            # is the cause; this probe only ran out of what was left.
+            causes = [c for c in (ctx.failure_of(d) for d in (*cls.requires, *cls.after)) if c]
             self._record(state, ctx.finding(
                 cls.id, Status.FAIL,
                 f"{cls.id} did not finish within the run deadline ({budget:g} s)",
                 detail="The run's deadline passed while this probe was still waiting on the network.",
                 evidence={"deadline_s": budget},
                 fixes=[_RAISE_TIMEOUT_FIX],
+                caused_by=causes[0] if causes else None,
             ))
             return
         except asyncio.CancelledError:
@@ -247,8 +271,40 @@ def _find_cycle_members(probes: list[type[Probe]]) -> set[str]:
     return members
 
 
+class _DaemonThreads(ThreadPoolExecutor):
+    """The loop's default executor for a headless run: each blocking call (``asyncio.to_thread``,
+    ``getaddrinfo``) in its own daemon thread, and no waiting for them at shutdown.
+
+    The runner abandons a probe at the deadline, but a thread stuck in a blocking call (a peer that
+    never answers, an ``open()`` of a FIFO named by hostile settings) cannot be stopped; the stock
+    executor would then keep the finished process alive forever, at ``asyncio.run``'s executor
+    shutdown and again at interpreter exit.
+    """
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+
+        def work() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        threading.Thread(target=work, name="jnlpdiag-blocking", daemon=True).start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        return None
+
+
 def run_sync(
     probes: list[type[Probe]], settings: Settings, on_event: EventHandler | None = None,
     options: dict[str, Any] | None = None,
 ) -> Report:
-    return asyncio.run(Runner(probes, settings, on_event, options).run())
+    async def main() -> Report:
+        asyncio.get_running_loop().set_default_executor(_DaemonThreads())
+        return await Runner(probes, settings, on_event, options).run()
+
+    return asyncio.run(main())

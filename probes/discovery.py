@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
@@ -48,7 +49,7 @@ def parse_identity(value: str) -> tuple[bytes, str] | str:
         return "not valid base64"
     try:
         key = load_der_public_key(der)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # the last: a key type OpenSSL does not know
         return "not a DER SubjectPublicKeyInfo"
     if not isinstance(key, rsa.RSAPublicKey):
         return "not an RSA key"
@@ -56,9 +57,10 @@ def parse_identity(value: str) -> tuple[bytes, str] | str:
 
 
 async def _get(ctx: Context, url: str, route: Route, verify: bool, headers: dict[str, str]) -> Response | HttpError:
+    context = client_ssl_context(ctx.settings.ca_file, verify)  # the first call blocks: before the step's clock
     try:
         return await request(url, headers=headers, timeout=ctx.step_timeout(), proxy=route.proxy,
-                             ssl_context=client_ssl_context(ctx.settings.ca_file, verify), max_body=64 * 1024)
+                             ssl_context=context, max_body=64 * 1024)
     except HttpError as exc:
         return exc
 
@@ -188,6 +190,8 @@ class DiscoveryProbe(Probe):
             "http_status": root.status, "jenkins_version": root.headers.get("X-Jenkins"),
             "server": root.headers.get("Server"), "reverse_proxy": _proxy_name(root),
             "tls": {"version": root.tls.version, "cipher": root.tls.cipher} if root.tls else None,
+            # Only the first 64 KB of a page is read; a body that goes on (or never ends) is cut there.
+            "body_truncated_at": len(root.body) if root.body_truncated else None,
         }
         ctx.publish(root_headers=root.headers.to_dict(), jenkins_version=evidence["jenkins_version"],
                     server_date=root.headers.get("Date"))

@@ -106,10 +106,13 @@ class Jnlp4HandshakeProbe(Probe):
         evidence["tls"] = {"version": tls.version, "cipher": tls.cipher}
 
         # identity: remoting's PublicKeyMatchingX509ExtendedTrustManager compares the whole SPKI.
-        got = identity.spki_of_certificate(tls.peer_cert_der) if tls.peer_cert_der else b""
+        try:
+            got = identity.spki_of_certificate(tls.peer_cert_der) if tls.peer_cert_der else b""
+            subject = identity.subject_of_certificate(tls.peer_cert_der) if tls.peer_cert_der else None
+        except identity.IdentityError as exc:  # a key no one can compare: remoting rejects it too
+            got, subject = b"", f"({exc})"
         got_fp = identity.fingerprint(got) if got else None
-        evidence["identity"] = {"got": got_fp, "subject": identity.subject_of_certificate(tls.peer_cert_der)
-                                if tls.peer_cert_der else None,
+        evidence["identity"] = {"got": got_fp, "subject": subject,
                                 "expected": {src: identity.fingerprint(der) for src, der in expected}}
         mismatched = [(src, der) for src, der in expected if not identity.matches(got, der)]
         if mismatched:

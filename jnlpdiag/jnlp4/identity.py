@@ -17,6 +17,7 @@ import binascii
 import hashlib
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_der_public_key
 
@@ -37,7 +38,7 @@ def decode(value: str) -> bytes:
         raise IdentityError("not valid base64") from None
     try:
         key = load_der_public_key(der)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # the last: a key type OpenSSL does not know
         raise IdentityError("not a DER SubjectPublicKeyInfo") from None
     if not isinstance(key, rsa.RSAPublicKey):
         raise IdentityError("not an RSA key")
@@ -45,12 +46,19 @@ def decode(value: str) -> bytes:
 
 
 def spki_of_certificate(cert_der: bytes) -> bytes:
-    cert = x509.load_der_x509_certificate(cert_der)
-    return cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    """The certificate's SubjectPublicKeyInfo DER; IdentityError for what cannot be read."""
+    try:
+        cert = x509.load_der_x509_certificate(cert_der)
+        return cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion) as exc:
+        raise IdentityError(f"unreadable certificate key: {exc}"[:200]) from None
 
 
 def subject_of_certificate(cert_der: bytes) -> str:
-    return x509.load_der_x509_certificate(cert_der).subject.rfc4514_string()
+    try:
+        return x509.load_der_x509_certificate(cert_der).subject.rfc4514_string()
+    except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion) as exc:
+        raise IdentityError(f"unreadable certificate subject: {exc}"[:200]) from None
 
 
 def matches(spki_der: bytes, expected_der: bytes) -> bool:

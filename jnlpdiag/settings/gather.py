@@ -9,7 +9,10 @@ b066c0a962c0aa8ebf9f6a247423ddce3d5e188a); see docs/settings.md.
 
 from __future__ import annotations
 
+import os
+import select
 import shlex
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,7 +140,7 @@ def pick_process(spec: str) -> AgentProcess | None:
     if spec == "auto":
         procs = find_agent_processes()
         return procs[0] if procs else None
-    if not spec.isdigit():
+    if not (spec.isascii() and spec.isdigit()):
         raise SettingsError(f"--from-process expects auto, none or a PID, not {spec!r}")
     proc = inspect_process(int(spec))
     if proc is None:
@@ -145,15 +148,43 @@ def pick_process(spec: str) -> AgentProcess | None:
     return proc
 
 
-def read_secret_file(path: str) -> Secret:
+def read_secret_file(path: str, wait: float = 10.0) -> Secret:
+    """The secret in ``path`` (first 4 KB). A pipe or FIFO (``--secret-file <(vault read ...)``)
+    is read until EOF for at most ``wait`` seconds: one without a writer cannot hang the tool."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            value = fh.read(4096).strip()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO's open() would block for a writer
+        try:
+            raw = _read_until_eof(fd, 4096, wait)
+        finally:
+            os.close(fd)
+    except TimeoutError:
+        raise SettingsError(f"--secret-file {path}: nothing could be read within {wait:g} s") from None
     except OSError as exc:
         raise SettingsError(f"--secret-file {path}: {exc.strerror or exc}") from None
+    try:
+        value = raw.decode("utf-8").strip()
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"--secret-file {path}: not UTF-8 text (byte {exc.start})") from None
     if not value:
         raise SettingsError(f"--secret-file {path}: the file is empty")
     return Secret(value)
+
+
+def _read_until_eof(fd: int, limit: int, wait: float) -> bytes:
+    end = time.monotonic() + wait
+    data = b""
+    while len(data) < limit:
+        try:
+            chunk = os.read(fd, limit - len(data))  # a FIFO without a writer reads as EOF at once
+        except BlockingIOError:  # a pipe whose writer has not written yet
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise TimeoutError from None
+            continue
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def gather(

@@ -61,8 +61,10 @@ async def attempt(url: str, headers: dict[str, str], *, ssl_context: ssl.SSLCont
                               "user_agent_header": user_agent, "compression": None}
     if url.startswith("wss:"):
         kwargs["ssl"] = ssl_context
+    connector: Any = None
     try:
-        result.connection = await connect(url, **kwargs)
+        connector = _no_redirects(connect)(url, **kwargs)
+        result.connection = await connector
         result.status = 101
         response = result.connection.response
         result.headers = {k: v for k, v in response.headers.raw_items()} if response else {}
@@ -85,7 +87,14 @@ async def attempt(url: str, headers: dict[str, str], *, ssl_context: ssl.SSLCont
         if isinstance(exc, ProxyError):
             result.error_kind = "proxy"
     except TimeoutError:
-        result.error_kind, result.error = "timeout", f"no complete handshake within {timeout:g} s"
+        # The library stops parsing a response it refuses (an endless or oversized body) and then
+        # waits for the server to close: that is a bad answer, not a silent peer.
+        refused = getattr(getattr(getattr(connector, "last", None), "protocol", None), "handshake_exc", None)
+        if refused is not None:
+            result.error_kind = "protocol"
+            result.error = f"invalid HTTP response to the upgrade: {refused.__cause__ or refused}"
+        else:
+            result.error_kind, result.error = "timeout", f"no complete handshake within {timeout:g} s"
     except ssl.SSLError as exc:
         result.error_kind, result.error = classify(exc)
     except OSError as exc:
@@ -94,6 +103,28 @@ async def attempt(url: str, headers: dict[str, str], *, ssl_context: ssl.SSLCont
         result.error_kind, result.error = "protocol", f"{type(exc).__name__}: {exc}"
     result.elapsed_ms = (time.monotonic() - t0) * 1000
     return result
+
+
+def _no_redirects(connect: Any) -> Any:
+    """``connect`` that reports a redirect instead of following it.
+
+    agent.jar's Tyrus client follows none (remoting ``Engine.runWebSocket`` sets only PROXY_URI,
+    PROXY_HEADERS and SSL_ENGINE_CONFIGURATOR; Tyrus ``ClientProperties.REDIRECT_ENABLED`` defaults to
+    false), and following one would carry ``Secret-Key`` to whatever host the redirect names: the
+    library strips only Authorization/Cookie headers on a cross-origin redirect.
+    """
+
+    class NoRedirects(connect):  # type: ignore[misc,valid-type]
+        last: Any = None  # the connection being opened, to tell why a handshake timed out
+
+        def process_redirect(self, exc: Exception) -> Exception:
+            return exc
+
+        async def open_tcp_connection(self) -> Any:
+            self.last = await super().open_tcp_connection()
+            return self.last
+
+    return NoRedirects
 
 
 def jenkins_text(body: str) -> tuple[str, str] | None:
@@ -131,9 +162,18 @@ async def hold(connection: Any, seconds: float) -> tuple[float | None, int | Non
     except TimeoutError:
         return None, None, "still open"
     elapsed = time.monotonic() - t0
-    code = connection.close_code
-    reason = connection.close_reason or ""
-    rcvd = getattr(connection, "close_rcvd", None)
-    how = (f"closed by the peer with code {code} {reason}".strip() if rcvd is not None
-           else "cut without a close frame (TCP closed or reset: typical of a proxy idle timeout)")
-    return elapsed, code, how
+    # websockets keeps the close frames and any error it met reading the peer's frames on the
+    # Sans-I/O protocol object (websockets.protocol.Protocol: close_rcvd, close_sent, parser_exc).
+    protocol = getattr(connection, "protocol", None)
+    rcvd = getattr(protocol, "close_rcvd", None)
+    sent = getattr(protocol, "close_sent", None)
+    error = getattr(protocol, "parser_exc", None)
+    if error is not None:
+        # The peer broke RFC 6455 (a frame over the size limit, a close code no endpoint may send,
+        # ...); the library closed with 1009 or 1002.
+        code = sent.code if sent is not None else connection.close_code
+        return elapsed, code, f"the peer broke the WebSocket protocol ({error}); closed with {code}"
+    if rcvd is not None:
+        reason = f" {rcvd.reason}" if rcvd.reason else ""
+        return elapsed, rcvd.code, f"closed by the peer with code {rcvd.code}{reason}"
+    return elapsed, connection.close_code, "cut without a close frame (TCP closed or reset: typical of a proxy idle timeout)"
