@@ -91,11 +91,15 @@ class Report:
         """Load a saved report; anything malformed raises ValueError with a one-line reason."""
         if not isinstance(data, dict) or data.get("schema") != SCHEMA_ID:
             shown = str(data.get("schema"))[:60] if isinstance(data, dict) else type(data).__name__
+            shown = shown.encode("unicode_escape").decode("ascii")
             raise ValueError(f"not a {SCHEMA_ID} document (schema: {shown!r})")
         try:
             return cls._from_valid_dict(data)
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
-            raise ValueError(f"malformed {SCHEMA_ID} document: {type(exc).__name__}: {str(exc)[:120]}") from None
+            # The message quotes the file's own text: escape control characters (newlines, terminal
+            # escape sequences) so that a hostile report cannot paint the terminal that shows it.
+            reason = str(exc)[:120].encode("unicode_escape").decode("ascii")
+            raise ValueError(f"malformed {SCHEMA_ID} document: {type(exc).__name__}: {reason}") from None
 
     @classmethod
     def _from_valid_dict(cls, data: dict[str, Any]) -> Report:

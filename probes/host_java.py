@@ -24,6 +24,7 @@ from jnlpdiag.fixcatalog import fix
 from jnlpdiag.hostinfo.agentpaths import agent_view
 from jnlpdiag.hostinfo.jar import AgentJar, JarError, read_agent_jar
 from jnlpdiag.jvm import JavaInfo, describe_java, find_java
+from jnlpdiag.localfile import LocalFileError, check_regular
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Probe
 
@@ -57,9 +58,18 @@ class HostJavaProbe(Probe):
                               evidence={"JAVA_HOME": view.env.get("JAVA_HOME"), "PATH": view.env.get("PATH")},
                               fixes=[fix(_CATALOG, "no_java")])
         else:
-            info = await describe_java(install, ctx.step_timeout(cap=30))
             evidence: dict[str, Any] = {"executable": install.executable, "origin": install.origin}
-            if info.error and ("Permission denied" in info.error or "not permitted" in info.error):
+            not_a_program = None
+            if os.path.exists(install.executable):
+                try:
+                    check_regular(install.executable)
+                except LocalFileError as exc:  # a FIFO, device or directory: a broken setting, not missing rights
+                    not_a_program = str(exc)
+            info = await describe_java(install, ctx.step_timeout(cap=30)) if not_a_program is None else None
+            if info is None:
+                yield ctx.finding(rid, Status.FAIL, f"The agent's java is not a program: {not_a_program}",
+                                  evidence=evidence, fixes=[fix(_CATALOG, "java_broken", java=install.executable)])
+            elif info.error and ("Permission denied" in info.error or "not permitted" in info.error):
                 yield ctx.finding(rid, Status.SKIP, f"Cannot run {install.executable} as uid {os.geteuid()}",
                                   detail=f"{info.error}. Run jnlpdiag as the agent's user.", evidence=evidence)
                 info = None

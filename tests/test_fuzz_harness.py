@@ -39,10 +39,7 @@ def test_every_target_is_listed():
 
 
 # Targets that find a known bug within the budget; strict, so the mark goes once the owner fixes it.
-KNOWN = {
-    "jar_metadata": "jnlpdiag/hostinfo/jar.py lets zipfile's UnicodeDecodeError / ValueError escape on a corrupt zip; "
-                    "see test_fuzz_parsers.py::test_agent_jar_with_a_corrupt_zip_is_an_error_not_a_crash",
-}
+KNOWN: dict[str, str] = {}  # target -> reason, for a known bug still open (strict xfail)
 
 
 @pytest.mark.parametrize("target", [

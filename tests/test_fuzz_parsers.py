@@ -120,9 +120,6 @@ def test_java_security_simple_lines_round_trip(key, value):
     assert parse_properties(f"{key}={value}") == [(key, value)]
 
 
-@pytest.mark.xfail(strict=True, reason="jnlpdiag/tls/javasecurity.py _logical_lines uses str.splitlines(), which also "
-                                       "breaks lines at \\f, \\v, \\x1c-\\x1e and \\x85 (a latin-1 byte of a "
-                                       "java.security file); java.util.Properties.load ends lines at \\n and \\r only")
 @pytest.mark.parametrize("char", list(_PY_ONLY_BREAKS))
 def test_java_security_line_ends_are_javas(char):
     from jnlpdiag.tls.javasecurity import parse_properties
@@ -313,10 +310,6 @@ def test_saved_report_files(tmp_path_factory, raw):
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", text), repr(text)
 
 
-@pytest.mark.xfail(strict=True, reason="jnlpdiag/tui/loading.py load_report puts str(FindingError) into its "
-                                       "ReportFileError unsanitised: a hostile finding id with a newline or an escape "
-                                       "sequence breaks the documented one-line reason and reaches the terminal "
-                                       "through `jnlpdiag show` (stderr)")
 def test_saved_report_error_is_one_safe_line(tmp_path):
     from jnlpdiag.tui.loading import ReportFileError, load_report
 
@@ -385,11 +378,6 @@ _ZIP_NEGATIVE_OFFSET = (
     "AAAA1AAAAAAA")
 
 
-@pytest.mark.xfail(strict=True, raises=(UnicodeDecodeError, ValueError),
-                   reason="jnlpdiag/hostinfo/jar.py _entry: zipfile.ZipFile.open raises UnicodeDecodeError (a non-UTF-8 "
-                          "local name flagged UTF-8) or ValueError 'negative seek value' (a corrupt header offset), not "
-                          "BadZipFile; only JarError is caught, so a controller serving such a jnlpJars/agent.jar breaks "
-                          "the compat probe (and host.java for --agent-jar)")
 @pytest.mark.parametrize("make", [_zip_with_bad_local_name, lambda: base64.b64decode(_ZIP_NEGATIVE_OFFSET)],
                          ids=["non-utf8-name", "negative-offset"])
 def test_agent_jar_with_a_corrupt_zip_is_an_error_not_a_crash(make):

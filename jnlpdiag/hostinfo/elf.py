@@ -15,6 +15,8 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from jnlpdiag.localfile import LocalFileError, check_regular
+
 # e_machine values (System V gABI / <elf.h>) of hosts a Jenkins agent runs on, plus common misfits.
 MACHINES = {
     2: "sparc", 3: "x86 (i386)", 8: "mips", 20: "ppc", 21: "ppc64", 22: "s390x", 40: "arm",
@@ -115,9 +117,11 @@ def analyze(source: str | bytes, max_bytes: int = MAX_ELF_BYTES) -> ElfInfo:
         stream = io.BytesIO(source)
     else:
         try:
+            check_regular(source)  # a FIFO or device named as a library must not block the read
             stream = open(source, "rb")  # closed in the finally below
         except OSError as exc:
-            raise ElfError(f"cannot read: {exc.strerror or exc}") from None
+            raise ElfError(f"cannot read: {exc.strerror or exc}" if not isinstance(exc, LocalFileError)
+                           else str(exc)) from None
     try:
         stream.seek(0, io.SEEK_END)
         if stream.tell() > max_bytes:

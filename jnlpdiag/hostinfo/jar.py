@@ -21,6 +21,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from jnlpdiag.localfile import LocalFileError, check_regular
+
 LAUNCHER_CLASS = "hudson/remoting/Launcher.class"
 LEGACY_MAIN_CLASS = "hudson/remoting/jnlp/Main.class"
 VERSION_PROPERTIES = "hudson/remoting/hudson-version.properties"
@@ -127,12 +129,14 @@ def _entry(zf: zipfile.ZipFile, name: str, cap: int) -> bytes | None:
 
 def read_agent_jar(path: str) -> AgentJar:
     """Read an agent.jar file's versions and Launcher class level. Raises OSError or :class:`JarError`."""
-    with open(path, "rb") as fh:
-        head = fh.read(512)
-        fh.seek(0, 2)
-        size = fh.tell()
+    try:
+        size = check_regular(path)
+    except LocalFileError as exc:
+        raise JarError(str(exc)) from None
     if size > MAX_JAR_BYTES:
         raise JarError(f"{size} bytes is far larger than any agent.jar; not read")
+    with open(path, "rb") as fh:
+        head = fh.read(512)
     return _read(path, head, AgentJar(path, size))
 
 
@@ -167,6 +171,6 @@ def _read(source: str | io.BytesIO, head: bytes, jar: AgentJar) -> AgentJar:
                     jar.class_major, jar.class_minor = class_version(data)
                     break
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, RuntimeError, zlib.error,
-            OSError) as exc:
+            OSError, ValueError) as exc:  # ValueError covers UnicodeDecodeError of a corrupt member name
         raise JarError(f"damaged or truncated jar: {exc}") from None
     return jar

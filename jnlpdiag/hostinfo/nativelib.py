@@ -28,6 +28,7 @@ from typing import Any
 from jnlpdiag.hostinfo import elf, execproof, ldpath, mountinfo
 from jnlpdiag.hostinfo.data import hostchecks, loader_error_cause
 from jnlpdiag.hostinfo.lsm import LsmState
+from jnlpdiag.localfile import LocalFileError, check_regular
 
 _LIB_NAME = re.compile(r"\.so(\.\d+)*$")
 # Cause ids, most fundamental first: the first one present is "the" cause of a library.
@@ -104,6 +105,7 @@ def _libs_in(directory: str, depth: int, budget: list[int]) -> list[str]:
 
 def _jar_entries(path: str) -> list[str]:
     try:
+        check_regular(path)
         with zipfile.ZipFile(path) as zf:
             return [n for n in zf.namelist() if _LIB_NAME.search(n) and not n.endswith("/")]
     except (OSError, zipfile.BadZipFile, ValueError, EOFError):
@@ -320,6 +322,12 @@ async def examine(candidate_path: str, display: str, origin: str, data: bytes | 
                          host_bits=host.ident.bits, host_machine=host.ident.machine_name, java=host.reference)
     if not os.path.exists(candidate_path):
         report.causes["no-file"] = f"{candidate_path} does not exist"
+        return report
+    try:
+        check_regular(candidate_path)  # a FIFO or device must not block the reads below
+    except LocalFileError as exc:
+        report.causes["not-elf"] = str(exc)
+        report.values["detail"] = str(exc)
         return report
     # pyelftools is pure Python: read off the event loop so network probes keep their timing.
     await asyncio.to_thread(static_causes, report, data, host, resolver, lsm)

@@ -40,8 +40,9 @@ async def open_target(ctx: Context, endpoint: Endpoint) -> Target | str:
     props = system_properties(jvm_option_words(ctx.settings))
     route = agent_discovery_route("https", endpoint.host, ctx.settings, props)
     host, port = (route.proxy.host, route.proxy.port) if route.proxy else (endpoint.host, endpoint.port)
+    budget = ctx.step_timeout()  # outside the try: the run's deadline is the runner's to report
     try:
-        addresses = await resolve(host, port, ctx.step_timeout())
+        addresses = await resolve(host, port, budget)
     except TimeoutError:
         return f"resolving {host} timed out"
     except OSError as exc:

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from jnlpdiag.localfile import LocalFileError, read_regular
+
 _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
 
 
@@ -48,7 +50,8 @@ def _unescape(text: str) -> str:
 def _logical_lines(text: str) -> list[str]:
     lines: list[str] = []
     current: str | None = None
-    for raw in text.splitlines():
+    # java.util.Properties.load ends lines at \n, \r or \r\n only (str.splitlines also splits at \f, \v, ...).
+    for raw in re.split(r"\r\n|\r|\n", text):
         line = raw.lstrip(" \t\f") if current is not None else raw.lstrip(" \t\f")
         if current is None and (not line or line[0] in "#!"):
             continue
@@ -119,9 +122,15 @@ def master_file(java_home: str) -> Path | None:
     return None
 
 
+_MAX_SECURITY_FILE = 1024 * 1024  # java.security is ~60 KB
+
+
 def _load_file(path: Path, into: SecurityProperties, sysprops: dict[str, str], depth: int = 0) -> None:
     try:
-        text = path.read_text("latin-1")
+        text = read_regular(path, _MAX_SECURITY_FILE).decode("latin-1")
+    except LocalFileError as exc:
+        into.notes.append(str(exc))
+        return
     except OSError as exc:
         into.notes.append(f"cannot read {path}: {exc.strerror or exc}")
         return

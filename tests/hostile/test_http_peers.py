@@ -3,8 +3,6 @@ redirects to another host (which must never receive the agent's secret)."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.hostile import servers as S
 
 SECRET = "0123456789abcdef" * 4
@@ -83,10 +81,6 @@ def test_redirect_to_another_host_gets_no_secret(hostile, tmp_path):
     assert out.code == 2
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="compat downloads <url>jnlpJars/agent.jar and jnlpdiag/hostinfo/jar.py lets zipfile's "
-                          "UnicodeDecodeError escape: 'Probe compat broke: UnicodeDecodeError' (see "
-                          "tests/test_fuzz_parsers.py::test_agent_jar_with_a_corrupt_zip_is_an_error_not_a_crash)")
 def test_corrupt_agent_jar_from_the_controller(hostile):
     from tests.test_fuzz_parsers import _zip_with_bad_local_name
 

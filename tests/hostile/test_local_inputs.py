@@ -46,26 +46,16 @@ def _named(out, probe: str, path: str) -> bool:
                for f in out.report["findings"])
 
 
-@pytest.mark.xfail(strict=True, reason="host.java/compat open --agent-jar without checking it is a regular file: "
-                                       "the read blocks in a thread and the probe is only cut by the deadline "
-                                       "('did not finish'), the FIFO is never named (jnlpdiag/hostinfo/jar.py, "
-                                       "jnlpdiag/compat/jar.py)")
 def test_agent_jar_fifo(hostile, fifo):
     out = hostile("--url", "http://127.0.0.1:9/", "--agent-jar", fifo, kill_after=20)
     assert _named(out, "host.java", fifo)
 
 
-@pytest.mark.xfail(strict=True, reason="host.jni opens --native-lib without checking it is a regular file: cut by "
-                                       "the deadline, the FIFO is never named (jnlpdiag/hostinfo/elf.py, nativelib.py)")
 def test_native_lib_fifo(hostile, fifo):
     out = hostile("--url", "http://127.0.0.1:9/", "--native-lib", fifo, kill_after=20)
     assert _named(out, "host.jni", fifo)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="hang: host.jni reads the --java executable with jnlpdiag/hostinfo/elf.py analyze() on the "
-                          "event loop itself (probes/host_jni.py -> hostinfo/nativelib.py host_facts); open() of a "
-                          "FIFO blocks the loop, so no deadline can fire and the process never ends")
 def test_java_fifo(hostile, fifo):
     import subprocess
 
@@ -76,10 +66,6 @@ def test_java_fifo(hostile, fifo):
     assert _named(out, "host.java", fifo)
 
 
-@pytest.mark.xfail(strict=True, reason="tls.java: jnlpdiag/tls/javasecurity.py _load_file reads the file named by "
-                                       "-Djava.security.properties (from the agent's JVM options) with no check that "
-                                       "it is a regular file of sane size: a FIFO blocks (cut by the deadline, not "
-                                       "named) and /dev/zero would exhaust memory")
 def test_java_security_properties_fifo(hostile, fifo):
     out = hostile("--url", "https://127.0.0.1:9/", "--probe", "tls.java", "--java-check", "predict",
                   env={"JAVA_OPTS": f"-Djava.security.properties={fifo}"}, kill_after=20)
