@@ -57,3 +57,33 @@ def self_rss_mb(args: list[str]) -> float:
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env())
     return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+def tui_rss_mb(args: list[str], settle_s: float = 8.0) -> float | None:
+    """Peak RSS of the TUI driven like a person would: in a detached 80x24 tmux session, quit with q.
+
+    Returns None when tmux or /usr/bin/time is missing.
+    """
+    import shutil
+    import tempfile
+
+    if not shutil.which("tmux") or not os.path.exists("/usr/bin/time"):
+        return None
+    out = tempfile.NamedTemporaryFile(prefix="jnlpdiag-tui-rss-", suffix=".txt", delete=False).name
+    session = f"jnlpdiag-bench-{os.getpid()}"
+    cmd = " ".join(["/usr/bin/time", "-v", "-o", out, sys.executable, "-m", "jnlpdiag", "tui", *args])
+    try:
+        subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", cmd], check=True, env=env())
+        time.sleep(settle_s)  # the run finishes and the screen settles
+        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=False)
+        for _ in range(100):
+            text = open(out).read() if os.path.exists(out) else ""
+            if "Maximum resident set size" in text:
+                m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+                return int(m.group(1)) / 1024 if m else None
+            time.sleep(0.1)
+        return None
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        if os.path.exists(out):
+            os.unlink(out)

@@ -6,7 +6,8 @@ Every figure is printed beside a peer measured in the same run, with the target 
 - cold start of `jnlpdiag --version` and `jnlpdiag check --json` vs a bare `python -c pass`
   (and vs only importing textual + scapy, the cost the headless path avoids);
 - a full `check` against healthy loopback peers vs the slowest single probe alone (target <= 1.5x);
-- peak RSS of a headless full check (target < 60 MB), measured with /usr/bin/time -v;
+- peak RSS of a headless full check (target < 60 MB) and of the TUI in an 80x24 tmux (target
+  < 120 MB), measured with /usr/bin/time -v;
 - `check --targets` with 200 loopback targets vs one target (target < 3x).
 
 Peers: the byte-exact test controller of tests/transport (HTTPS discovery with a trustme
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _common import jnlpdiag, median_seconds, peak_rss_mb, row, self_rss_mb  # noqa: E402
+from _common import jnlpdiag, median_seconds, peak_rss_mb, row, self_rss_mb, tui_rss_mb  # noqa: E402
 
 
 def main() -> int:
@@ -86,6 +87,12 @@ def main() -> int:
                 "the agent's own JVM, run on purpose")
         else:
             print("    /usr/bin/time not available: apt-get install time")
+        rss_tui = tui_rss_mb(base)
+        if rss_tui is not None and rss_bare is not None:
+            row("TUI (tmux 80x24, full run, then q)", rss_tui, "MB", "python -c pass", rss_bare,
+                f"target < 120 MB: {'met' if rss_tui < 120 else 'NOT met'}")
+        else:
+            print("    TUI figure needs tmux and /usr/bin/time")
     finally:
         controller.stop()
 
