@@ -1,6 +1,6 @@
 """The HTTP surface of a Jenkins controller that an inbound agent touches, and its TCP agent listener.
 
-Every answer follows the controller's code, as summarised in /work/shared/research/remoting-protocol.md:
+Every answer follows the controller's code (jenkinsci/jenkins core at ff9430ee1dc6e319349a488650d914444fe141f3):
 
 * ``GET /tcpSlaveAgentListener/``: ``hudson/TcpSlaveAgentListener/index.jelly`` (§1.1) - body
   ``Jenkins``, ``X-Hudson-JNLP-Port``/``X-Jenkins-JNLP-Port``, ``X-Instance-Identity``,

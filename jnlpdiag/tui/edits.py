@@ -1,8 +1,8 @@
 """Settings the user may edit in the TUI form, their validation, and applying them to a run.
 
 Validation follows what agent.jar accepts: ``-url`` must be http(s); ``-tunnel`` is ``HOST:PORT``,
-``HOST:`` or ``:PORT`` (remoting ``org/jenkinsci/remoting/engine/HostPort.java``, see
-/work/shared/research/remoting-protocol.md §1.3 step 5).
+``HOST:`` or ``:PORT`` (remoting ``org/jenkinsci/remoting/engine/HostPort.java``,
+jenkinsci/remoting fa5f12a8447d0f75e6d17d6b451a60c5e33ec09a).
 """
 
 from __future__ import annotations
