@@ -26,7 +26,7 @@ from jnlpdiag.model import Finding, Fix, Layer, Status, worst
 from jnlpdiag.probe import Context, Probe
 from jnlpdiag.tls import certs, jvmtls
 from jnlpdiag.tls.common import Target, endpoint_facts, finding_id, open_target, server_date
-from jnlpdiag.tls.endpoint import Endpoint, tls_endpoints
+from jnlpdiag.tls.endpoint import Endpoint, endpoints_or_skip
 from jnlpdiag.tls.handshake import ALL_CIPHERS, Spec, handshake
 from jnlpdiag.tls.predict import build_path
 
@@ -49,11 +49,9 @@ class TlsCertificateProbe(Probe):
     after = ("discovery", "tls.versions")
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
-        endpoints, why_none = tls_endpoints(ctx.settings, ctx.facts("discovery"))
-        if not endpoints:
-            yield ctx.finding(
-                self.id, Status.SKIP, "Skipped: no TLS endpoint", detail=why_none, evidence={"url": ctx.settings.url}
-            )
+        endpoints, skip = endpoints_or_skip(ctx, self.id)
+        if skip is not None:
+            yield skip
             return
         for index, endpoint in enumerate(endpoints):
             fid = finding_id(self.id, index, endpoint)

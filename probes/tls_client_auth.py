@@ -21,7 +21,7 @@ from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Probe
 from jnlpdiag.tls import certs, jvmtls
 from jnlpdiag.tls.common import Target, finding_id, jvm_identity, open_target, settings_identity
-from jnlpdiag.tls.endpoint import tls_endpoints
+from jnlpdiag.tls.endpoint import endpoints_or_skip
 from jnlpdiag.tls.handshake import ALL_CIPHERS, ClientIdentity, Result, Spec, handshake
 
 
@@ -32,11 +32,9 @@ class TlsClientAuthProbe(Probe):
     after = ("discovery", "tls.versions")
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
-        endpoints, why_none = tls_endpoints(ctx.settings, ctx.facts("discovery"))
-        if not endpoints:
-            yield ctx.finding(
-                self.id, Status.SKIP, "Skipped: no TLS endpoint", detail=why_none, evidence={"url": ctx.settings.url}
-            )
+        endpoints, skip = endpoints_or_skip(ctx, self.id)
+        if skip is not None:
+            yield skip
             return
         identities = await asyncio.to_thread(self._identities, ctx)  # reads key stores
         published: dict[str, Any] = {}

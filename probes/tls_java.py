@@ -33,7 +33,7 @@ from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Probe
 from jnlpdiag.tls import certs, javacheck, jvmtls
 from jnlpdiag.tls.common import Target, finding_id, jvm_identity, mask_words, open_target
-from jnlpdiag.tls.endpoint import Endpoint, tls_endpoints
+from jnlpdiag.tls.endpoint import Endpoint, endpoints_or_skip
 from jnlpdiag.tls.handshake import ALL_CIPHERS, ClientIdentity, Spec, handshake
 from jnlpdiag.tls.javasecurity import master_file
 from jnlpdiag.tls.predict import Prediction, ServerView, predict
@@ -64,9 +64,9 @@ class TlsJavaProbe(Probe):
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         s = ctx.settings
-        endpoints, why_none = tls_endpoints(s, ctx.facts("discovery"))
-        if not endpoints:
-            yield ctx.finding(self.id, Status.SKIP, "Skipped: no TLS endpoint", detail=why_none, evidence={"url": s.url})
+        endpoints, skip = endpoints_or_skip(ctx, self.id)
+        if skip is not None:
+            yield skip
             return
         install = find_java(s)
         if install is None:

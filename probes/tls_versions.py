@@ -21,7 +21,7 @@ from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Probe
 from jnlpdiag.tls.ciphers import iana
 from jnlpdiag.tls.common import finding_id, open_target
-from jnlpdiag.tls.endpoint import tls_endpoints
+from jnlpdiag.tls.endpoint import endpoints_or_skip
 from jnlpdiag.tls.scan import Scan, scan
 
 _MODERN = ("TLSv1.2", "TLSv1.3")
@@ -34,11 +34,9 @@ class TlsVersionsProbe(Probe):
     after = ("discovery",)
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
-        endpoints, why_none = tls_endpoints(ctx.settings, ctx.facts("discovery"))
-        if not endpoints:
-            yield ctx.finding(
-                self.id, Status.SKIP, "Skipped: no TLS endpoint", detail=why_none, evidence={"url": ctx.settings.url}
-            )
+        endpoints, skip = endpoints_or_skip(ctx, self.id)
+        if skip is not None:
+            yield skip
             return
         published: dict[str, Any] = {}
         for index, endpoint in enumerate(endpoints):

@@ -98,3 +98,12 @@ async def resolve(host: str, port: int, timeout: float) -> list[tuple[Any, ...]]
         seen.add(sockaddr)
         out.append((family, sockaddr))
     return out
+
+
+def endpoints_or_skip(ctx: Any, probe_id: str) -> tuple[list[Endpoint], Any]:
+    """The TLS endpoints for a tls.* probe, or (``[]``, the skip finding it should yield)."""
+    endpoints, why_none = tls_endpoints(ctx.settings, ctx.facts("discovery"))
+    if endpoints:
+        return endpoints, None
+    return [], ctx.finding(probe_id, "skip", "Skipped: no TLS endpoint", detail=why_none,
+                           evidence={"url": ctx.settings.url})
