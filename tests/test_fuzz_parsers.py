@@ -378,8 +378,21 @@ _ZIP_NEGATIVE_OFFSET = (
     "AAAA1AAAAAAA")
 
 
-@pytest.mark.parametrize("make", [_zip_with_bad_local_name, lambda: base64.b64decode(_ZIP_NEGATIVE_OFFSET)],
-                         ids=["non-utf8-name", "negative-offset"])
+# Found by the jar_metadata atheris target: a zip whose central directory claims "version 14.8"
+# (zipfile raises NotImplementedError while opening it).
+_ZIP_FUTURE_VERSION = (
+    "UEsDBBQAAAAAAECGeV0N1ZYBXgAAAF4AAAAUAAAATUVUQS1JTkYvTUFOSUZFU1QuTUZNYW5pZmVzdC1WZXJzaW9uOiAxLjANCk1h"
+    "aW4tQ2xhc3M6IGh1ZHNvbi5yZW1vdGluZy5qbmxwLk1haW4NClZlcnNpb246IDMxMDcudjY2NTAwMGJfNTEwOTINCg0KUEsDBBQA"
+    "AAAAAECGeV3BtxePCAAAAAgAAAAeAAAAaHVkc29uL3J0b21laW5nL0xhdW5jaGVyLmNsYXNzyv66vgAAADRQSwECFAOUAAAAAABA"
+    "hnldDdWWAV4AAABeAAAAFAAAAAAAAAAAAAAAggEAAAAAAABUQS1JTkYvTUFOSUZFU1QuTUZQSwECFAMUAAAAAABAhnldwbcXjwgA"
+    "AAAIAAAAHgAAAAAAAAAAAAAAgAGQAAAAaHVkc29uL3JlbW90aW5nL0xhdW5jaGVyLmNsYXNzUEsFBgAAAAACAAIAjgAAANQAAAAA"
+    "AA=="
+)
+
+
+@pytest.mark.parametrize("make", [_zip_with_bad_local_name, lambda: base64.b64decode(_ZIP_NEGATIVE_OFFSET),
+                                  lambda: base64.b64decode(_ZIP_FUTURE_VERSION)],
+                         ids=["non-utf8-name", "negative-offset", "future-zip-version"])
 def test_agent_jar_with_a_corrupt_zip_is_an_error_not_a_crash(make):
     from jnlpdiag.compat.jar import read_agent_jar
 

@@ -150,7 +150,7 @@ def read_agent_jar_bytes(data: bytes, label: str = "agent.jar") -> AgentJar:
 def _read(source: str | io.BytesIO, head: bytes, jar: AgentJar) -> AgentJar:
     try:
         zf = zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, ValueError, EOFError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, NotImplementedError, OSError):
         raise JarError(_describe_non_zip(head)) from None
     try:
         with zf:

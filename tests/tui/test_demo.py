@@ -145,7 +145,7 @@ async def test_demo_is_labelled_in_the_ui(demo):
     app = JnlpdiagApp(probes=probes, settings=demo.settings(3.0), demo="loopback demo endpoints, not a real Jenkins")
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.model.runs and not app.model.running, what="the demo run")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: screen_text(app).startswith(" DEMO "), what="the DEMO label")
         first = screen_text(app).splitlines()[0]
         assert first.startswith(" DEMO ") and demo.url in first
         assert demo.secret not in screen_text(app)

@@ -48,7 +48,7 @@ async def test_findings_appear_live_and_root_cause_is_on_top(jenkins, tmp_path):
         assert "The server refuses TLS 1.2" in "\n".join(lines[heading:heading + 4])
         GateProbe.gate.set()
         await wait_for(pilot, finished(app), what="the run to finish")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: "3/3 probes" in screen_text(app), what="the finished run on screen")
         text = screen_text(app)
         assert "3/3 probes" in text
         assert "✗ FAIL" in text.splitlines()[0]
@@ -148,7 +148,7 @@ async def test_edit_settings_then_rerun_against_the_healthy_server(jenkins, tmp_
         assert app.settings.origin("url") == "edited in the TUI"
         assert app.model.root_causes() == []
         assert app.model.finding("test.tls12").status.value == "pass"
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: "No root cause" in screen_text(app), what="the new verdict on screen")
         text = screen_text(app)
         assert "No root cause" in text and "✓ PASS" in text.splitlines()[0]
 
@@ -192,7 +192,7 @@ async def test_toggle_passed_and_settings_panel(jenkins, tmp_path):
         await pilot.pause(0.1)
         assert any("test.gate" in str(n.label) for n in _nodes(tree.root))
         await pilot.press("s")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: "Settings in use" in screen_text(app), what="the settings panel")
         text = screen_text(app)
         assert "Settings in use" in text
         assert "<redacted>" in text and SECRET not in text
