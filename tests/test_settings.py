@@ -203,3 +203,15 @@ def test_json_output_stays_valid_when_evidence_holds_quoted_passwords(tmp_path):
     settings = r.json()["settings"]  # parses
     assert "changeit" not in r.stdout and "s3cr3t" not in r.stdout
     assert "<redacted>" in settings["java_opts"]["value"]
+
+
+def test_files_that_are_not_regular_files_are_refused_not_read(tmp_path):
+    """A FIFO or a device named as an input would block or never end: refused with what it is."""
+    fifo = tmp_path / "agent.jnlp"
+    os.mkfifo(fifo)
+    r = run_cli("check", "--jnlp-file", str(fifo), "--from-process", "none", env=clean_env(), timeout=20)
+    assert r.code == 3 and "FIFO" in r.stderr
+    r = run_cli("analyze", "/dev/zero", env=clean_env(), timeout=20)
+    assert r.code == 3 and "device" in r.stderr
+    r = run_cli("analyze", str(fifo), env=clean_env(), timeout=20)
+    assert r.code == 3 and "FIFO" in r.stderr

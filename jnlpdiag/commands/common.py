@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from jnlpdiag.localfile import LocalFileError, check_regular
 from jnlpdiag.settings import Layered, Secret, Settings, SettingsError, gather
 
 
@@ -101,6 +102,11 @@ def settings_from_args(args: argparse.Namespace, env: dict[str, str] | None = No
     if args.debug:
         flag("debug", True, "--debug")
     for path in (args.ca_file, args.client_cert, args.client_key, args.jnlp_file):
-        if path and not os.path.isfile(path):
+        if path and not os.path.exists(path):
             raise SettingsError(f"{path}: no such file")
+        if path:
+            try:
+                check_regular(path)
+            except LocalFileError as exc:
+                raise SettingsError(str(exc)) from None
     return gather(flags, env, jnlp_file=args.jnlp_file, process=args.from_process)

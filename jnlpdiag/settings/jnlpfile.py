@@ -8,10 +8,10 @@ parsed with defusedxml (no entities, no DTDs, no external references) and with a
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
+
+from jnlpdiag.localfile import LocalFileError, check_regular, read_regular
 
 MAX_JNLP_BYTES = 1024 * 1024  # a real .jnlp is well under 2 KB
 
@@ -38,12 +38,13 @@ def parse_jnlp_bytes(data: bytes) -> list[str]:
 
 
 def read_jnlp_file(path: str) -> list[str]:
-    p = Path(path)
     try:
-        size = p.stat().st_size
+        size = check_regular(path)  # a FIFO or device must not block or flood the read
         if size > MAX_JNLP_BYTES:
             raise JnlpFileError(f"refused: {size} bytes is far larger than a .jnlp file can be")
-        data = p.read_bytes()
+        data = read_regular(path, MAX_JNLP_BYTES)
+    except LocalFileError as exc:
+        raise JnlpFileError(str(exc)) from None
     except OSError as exc:
         raise JnlpFileError(f"cannot read {path}: {exc.strerror or exc}") from None
     return parse_jnlp_bytes(data)
