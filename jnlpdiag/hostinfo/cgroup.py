@@ -149,17 +149,8 @@ def _read_v2(cgroup_path: str, directory: str, top: str) -> MemoryCgroup:
         if here == top or len(here) <= len(top):
             break
         here = os.path.dirname(here)
-    for name, attr in (("memory.high", "high_bytes"), ("memory.current", "usage_bytes"),
-                       ("memory.peak", "peak_bytes"), ("memory.swap.max", "swap_limit_bytes")):
-        try:
-            raw = _read(os.path.join(directory, name))
-        except OSError:
-            continue
-        cg.files[name] = raw.strip()
-        try:
-            setattr(cg, attr, _int_or_max(raw))
-        except ValueError:
-            pass
+    _read_optional(cg, directory, (("memory.high", "high_bytes"), ("memory.current", "usage_bytes"),
+                                   ("memory.peak", "peak_bytes"), ("memory.swap.max", "swap_limit_bytes")))
     try:
         events = _keyed(_read(os.path.join(directory, "memory.events")))
         cg.files["memory.events"] = " ".join(f"{k}={v}" for k, v in events.items())
@@ -167,6 +158,20 @@ def _read_v2(cgroup_path: str, directory: str, top: str) -> MemoryCgroup:
     except OSError:
         pass
     return cg
+
+
+def _read_optional(cg: MemoryCgroup, directory: str, files: tuple[tuple[str, str], ...]) -> None:
+    """Interface files a kernel may lack (memory.peak, memsw, ...): each read into ``cg`` if present."""
+    for name, attr in files:
+        try:
+            raw = _read(os.path.join(directory, name))
+        except OSError:
+            continue
+        cg.files[name] = raw.strip()
+        try:
+            setattr(cg, attr, int(raw) if attr == "failcnt" else _int_or_max(raw))
+        except ValueError:
+            pass
 
 
 def _read_v1(cgroup_path: str, directory: str) -> MemoryCgroup:
@@ -188,17 +193,9 @@ def _read_v1(cgroup_path: str, directory: str) -> MemoryCgroup:
             cg.limit_bytes, cg.limit_set_at = hier, "a parent cgroup (memory.stat hierarchical_memory_limit)"
     except OSError:
         pass
-    for name, attr in (("memory.usage_in_bytes", "usage_bytes"), ("memory.max_usage_in_bytes", "peak_bytes"),
-                       ("memory.failcnt", "failcnt"), ("memory.memsw.limit_in_bytes", "swap_limit_bytes")):
-        try:
-            raw = _read(os.path.join(directory, name))
-        except OSError:
-            continue
-        cg.files[name] = raw.strip()
-        try:
-            setattr(cg, attr, _int_or_max(raw) if attr != "failcnt" else int(raw))
-        except ValueError:
-            pass
+    _read_optional(cg, directory, (("memory.usage_in_bytes", "usage_bytes"),
+                                   ("memory.max_usage_in_bytes", "peak_bytes"), ("memory.failcnt", "failcnt"),
+                                   ("memory.memsw.limit_in_bytes", "swap_limit_bytes")))
     try:
         oom = _keyed(_read(os.path.join(directory, "memory.oom_control")))
         cg.files["memory.oom_control"] = " ".join(f"{k}={v}" for k, v in oom.items())
