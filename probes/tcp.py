@@ -159,16 +159,19 @@ class TcpProbe(Probe):
 
     def _target(self, ctx: Context) -> tuple[str, int, str] | Finding:
         s = ctx.settings
+
+        def bad(option: str, value: str, title: str) -> Finding:
+            return ctx.finding("tcp.agent_port", Status.FAIL, title, evidence={option: value},
+                               fixes=[fix(_CATALOG, "bad_target", value=value)])
+
         if s.direct:
             try:
                 host, port = split_host_port(s.direct)
             except ValueError as exc:
-                return ctx.finding("tcp.agent_port", Status.FAIL, f"Invalid -direct value: {exc}",
-                                   evidence={"direct": s.direct}, fixes=[fix(_CATALOG, "bad_target", value=s.direct)])
+                return bad("direct", s.direct, f"Invalid -direct value: {exc}")
             if host and port:
                 return host, port, "direct"
-            return ctx.finding("tcp.agent_port", Status.FAIL, f"-direct needs HOST:PORT, got {s.direct!r}",
-                               evidence={"direct": s.direct}, fixes=[fix(_CATALOG, "bad_target", value=s.direct)])
+            return bad("direct", s.direct, f"-direct needs HOST:PORT, got {s.direct!r}")
         d = ctx.facts("discovery")
         host, port = d.get("agent_host"), d.get("agent_port")
         source = "discovery"
@@ -176,8 +179,7 @@ class TcpProbe(Probe):
             try:
                 t_host, t_port = split_host_port(s.tunnel)
             except ValueError as exc:
-                return ctx.finding("tcp.agent_port", Status.FAIL, f"Invalid -tunnel value: {exc}",
-                                   evidence={"tunnel": s.tunnel}, fixes=[fix(_CATALOG, "bad_target", value=s.tunnel)])
+                return bad("tunnel", s.tunnel, f"Invalid -tunnel value: {exc}")
             host, port, source = t_host or host, t_port or port, "tunnel"
         if host and port:
             return str(host), int(port), source
