@@ -7,7 +7,7 @@ it, so that it can be matched with the agent's log:
 1. enabled protocols (configured minus ``jdk.tls.disabledAlgorithms``) -- none: ``No appropriate
    protocol``; no overlap with the server: ``Received fatal alert: protocol_version``;
 2. cipher suites for the negotiated (highest common) version -- none in common: ``Received fatal
-   alert: handshake_failure`` (this is where JDK 24+ meets a TLS_RSA-only server);
+   alert: handshake_failure`` (where JDK 24+, and 17/21 updates that took JDK-8245545, meet a TLS_RSA-only server);
 3. PKIX path building from the chain as sent (without SNI for a dotless host name) to the trust
    store's anchors, validity, ``jdk.certpath.disabledAlgorithms`` and key sizes (``X509TrustManagerImpl``
    / ``PKIXValidator``);

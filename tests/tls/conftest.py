@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import shutil
 import subprocess
@@ -18,6 +19,34 @@ from tests.tls.peers import OpenSSLServer, PyTlsServer, self_signed
 JDK17 = "/usr/lib/jvm/java-17-openjdk-amd64"
 JDK25 = "/usr/lib/jvm/temurin-25-jdk-amd64"
 JDKS = {"jdk17": JDK17, "jdk25": JDK25}
+
+
+@functools.cache
+def jvm_refuses_tls_rsa(home: str) -> bool:
+    """Whether this JDK's own effective ``jdk.tls.disabledAlgorithms`` lists ``TLS_RSA_*``.
+
+    Asked of the JVM itself (``-XshowSettings:security:properties``), not of our parser, so it is
+    an independent oracle. JDK 24 added the entry (JDK-8245545) and 17/21 updates took it later:
+    Debian's 17.0.15 accepts TLS_RSA, 17.0.19+ refuses it, so no version table is hard-coded.
+    """
+    out = subprocess.run(
+        [f"{home}/bin/java", "-XshowSettings:security:properties", "-version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    ).stderr
+    block = out.split("jdk.tls.disabledAlgorithms=", 1)
+    if len(block) < 2:
+        pytest.skip(f"{home} cannot print its security properties")
+    entries = []
+    for line in block[1].splitlines()[1:]:
+        if not line.startswith(" " * 12):  # the value's items are indented deeper than the next key
+            break
+        entries.append(line.strip().rstrip(","))
+    return "TLS_RSA_*" in entries
+
+
 RSA_ONLY = "AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA256:AES256-SHA256:AES128-SHA:AES256-SHA"
 
 

@@ -20,7 +20,7 @@ from jnlpdiag.registry import load_probes, select
 from jnlpdiag.runner import run_sync
 from jnlpdiag.settings import Settings
 from tests.peers.util import clean_env, run_cli
-from tests.tls.conftest import JDK17, JDK25, JDKS
+from tests.tls.conftest import JDK17, JDKS, jvm_refuses_tls_rsa
 
 TLS12 = "-Djdk.tls.client.protocols=TLSv1.2"
 # case -> outcome for (jdk17, jdk17 + TLS12, jdk25, jdk25 + TLS12), and the predicted reason when failing
@@ -34,7 +34,8 @@ EXPECTED: dict[str, tuple[tuple[str, str, str, str], str | None]] = {
     "selfsigned": (("fail", "fail", "fail", "fail"), "pkix"),
     "nointermediate": (("fail", "fail", "fail", "fail"), "pkix"),
     "clientcert": (("fail", "fail", "fail", "fail"), "client_cert"),
-    "tlsrsa": (("ok", "ok", "fail", "fail"), "tls_rsa"),
+    # Whether a JDK refuses TLS_RSA_* depends on its update, not its feature version: the JVM says.
+    "tlsrsa": (("jvm", "jvm", "jvm", "jvm"), "tls_rsa"),
 }
 # What the JVM's exception text is classified as, for each predicted reason. OpenSSL answers a
 # missing client certificate on TLS 1.2 with a plain handshake_failure alert, as it does a
@@ -76,6 +77,8 @@ def test_prediction_matches_jvm(servers, pki, case, jdk, client_opts):
     java = _jdk(jdk)
     outcomes, reason = EXPECTED[case]
     want = outcomes[{"jdk17": 0, "jdk25": 2}[jdk] + (1 if client_opts else 0)]
+    if want == "jvm":
+        want = "fail" if jvm_refuses_tls_rsa(JDKS[jdk]) else "ok"
     r = run_probe(servers[case].url, java, f"{trust_opts(pki)} {client_opts}".strip(), str(pki.ca))
     ev = r["ev"]
     assert ev["observed"] is not None, ev["observed_error"]
@@ -118,10 +121,14 @@ def test_jvm_keystore_client_certificate(servers, pki):
     assert "changeit" not in str(ev["jvm_options"])
 
 
-def test_java_security_override_allows_tls_rsa(servers, pki, tmp_path):
-    """-Djava.security.properties with TLS_RSA_* removed: JDK 25 then talks to a TLS_RSA-only server."""
-    java = _jdk("jdk25")
-    master = Path(JDK25, "conf/security/java.security").read_text()
+@pytest.mark.parametrize("jdk", ["jdk17", "jdk25"])
+def test_java_security_override_allows_tls_rsa(servers, pki, tmp_path, jdk):
+    """-Djava.security.properties with TLS_RSA_* removed (the java_tls_rsa_jvm fix): a JDK that
+    refuses TLS_RSA_* then talks to a TLS_RSA-only server, and the prediction follows."""
+    java = _jdk(jdk)
+    if not jvm_refuses_tls_rsa(JDKS[jdk]):
+        pytest.skip(f"{JDKS[jdk]} accepts TLS_RSA_* already")
+    master = Path(JDKS[jdk], "conf/security/java.security").read_text()
     value = master.split("\njdk.tls.disabledAlgorithms=", 1)[1]
     lines = []
     for line in value.splitlines():
