@@ -22,12 +22,12 @@ JDKS = {"jdk17": JDK17, "jdk25": JDK25}
 
 
 @functools.cache
-def jvm_refuses_tls_rsa(home: str) -> bool:
-    """Whether this JDK's own effective ``jdk.tls.disabledAlgorithms`` lists ``TLS_RSA_*``.
+def jvm_tls_disabled_algorithms(home: str) -> tuple[str, ...]:
+    """This JDK's own effective ``jdk.tls.disabledAlgorithms`` entries.
 
     Asked of the JVM itself (``-XshowSettings:security:properties``), not of our parser, so it is
-    an independent oracle. JDK 24 added the entry (JDK-8245545) and 17/21 updates took it later:
-    Debian's 17.0.15 accepts TLS_RSA, 17.0.19+ refuses it, so no version table is hard-coded.
+    an independent oracle: which entries a JDK has depends on its update, not its feature version
+    (Debian's 17.0.15 accepts TLS_RSA, 17.0.19+ took JDK-8245545 and refuses it).
     """
     out = subprocess.run(
         [f"{home}/bin/java", "-XshowSettings:security:properties", "-version"],
@@ -44,7 +44,11 @@ def jvm_refuses_tls_rsa(home: str) -> bool:
         if not line.startswith(" " * 12):  # the value's items are indented deeper than the next key
             break
         entries.append(line.strip().rstrip(","))
-    return "TLS_RSA_*" in entries
+    return tuple(entries)
+
+
+def jvm_refuses_tls_rsa(home: str) -> bool:
+    return "TLS_RSA_*" in jvm_tls_disabled_algorithms(home)
 
 
 RSA_ONLY = "AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA256:AES256-SHA256:AES128-SHA:AES256-SHA"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +19,7 @@ from jnlpdiag.registry import load_probes, select
 from jnlpdiag.runner import run_sync
 from jnlpdiag.settings import Settings
 from tests.peers.util import clean_env, run_cli
-from tests.tls.conftest import JDK17, JDKS, jvm_refuses_tls_rsa
+from tests.tls.conftest import JDK17, JDKS, jvm_refuses_tls_rsa, jvm_tls_disabled_algorithms
 
 TLS12 = "-Djdk.tls.client.protocols=TLSv1.2"
 # case -> outcome for (jdk17, jdk17 + TLS12, jdk25, jdk25 + TLS12), and the predicted reason when failing
@@ -128,15 +127,7 @@ def test_java_security_override_allows_tls_rsa(servers, pki, tmp_path, jdk):
     java = _jdk(jdk)
     if not jvm_refuses_tls_rsa(JDKS[jdk]):
         pytest.skip(f"{JDKS[jdk]} accepts TLS_RSA_* already")
-    master = Path(JDKS[jdk], "conf/security/java.security").read_text()
-    value = master.split("\njdk.tls.disabledAlgorithms=", 1)[1]
-    lines = []
-    for line in value.splitlines():
-        lines.append(line)
-        if not line.rstrip().endswith("\\"):
-            break
-    joined = " ".join(part.strip().rstrip("\\") for part in lines)
-    kept = ", ".join(p.strip() for p in joined.split(",") if p.strip() and p.strip() != "TLS_RSA_*")
+    kept = ", ".join(e for e in jvm_tls_disabled_algorithms(JDKS[jdk]) if e != "TLS_RSA_*")
     override = tmp_path / "tls.security"
     override.write_text(f"jdk.tls.disabledAlgorithms={kept}\n")
     ev = run_probe(servers["tlsrsa"].url, java, f"{trust_opts(pki)} -Djava.security.properties={override}", str(pki.ca))["ev"]
