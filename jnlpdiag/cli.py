@@ -15,6 +15,7 @@ import threading
 from types import ModuleType
 
 from jnlpdiag import __version__, commands
+from jnlpdiag.escape import VisibleWriter
 from jnlpdiag.report import EXIT_ERROR
 
 EPILOG = """\
@@ -84,6 +85,17 @@ def main(argv: list[str] | None = None) -> int:
         # The bare command takes every flag `check` takes; it opens the TUI where there is one.
         default = "tui" if ("tui" in names and sys.stdout.isatty() and sys.stdin.isatty()) else "check"
         argv = [default, *argv]
+    # Outside text that reaches a message without a renderer is still shown, never acted on.
+    out, err = sys.stdout, sys.stderr
+    sys.stdout = VisibleWriter(out)  # type: ignore[assignment]
+    sys.stderr = VisibleWriter(err)  # type: ignore[assignment]
+    try:
+        return _run(argv, names)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _run(argv: list[str], names: list[str]) -> int:
     parser, mods = build_parser(argv[0] if argv[0] in names else None)
     args = parser.parse_args(argv)
     try:

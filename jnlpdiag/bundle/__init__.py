@@ -90,7 +90,8 @@ def write_bundle(
 ) -> Path:
     """Write the bundle; returns the folder, or the zip file when ``zip`` is true."""
     from jnlpdiag.bundle import html
-    from jnlpdiag.output import markdown
+    from jnlpdiag.escape import json_text, visible
+    from jnlpdiag.output import renderers
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -124,8 +125,9 @@ def write_bundle(
 
     clean_report = Report.from_dict(clean)
     files: dict[str, bytes] = {
-        "report.json": scrub(json.dumps(clean, indent=2, ensure_ascii=False, default=str) + "\n").encode(),
-        "summary.md": scrub(markdown.render(clean_report) + "".join(f"\n> {n}\n" for n in notes)).encode(),
+        "report.json": scrub(json_text(json.dumps(clean, indent=2, ensure_ascii=False, default=str)) + "\n").encode(),
+        "summary.md": scrub(renderers()["markdown"](clean_report)
+                            + "".join(f"\n> {visible(n)}\n" for n in notes)).encode(),
         "report.html": scrub(html.render(clean_report, notes)).encode(),
     }
     if pcap is not None:
@@ -143,7 +145,7 @@ def write_bundle(
         "files": [{"name": name, "bytes": len(content), "sha256": hashlib.sha256(content).hexdigest()}
                   for name, content in files.items()],
     }
-    files["manifest.json"] = scrub(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
+    files["manifest.json"] = scrub(json_text(json.dumps(manifest, indent=2, ensure_ascii=False)) + "\n").encode()
     _write(out / "manifest.json", files["manifest.json"])
     if not zip:
         return out

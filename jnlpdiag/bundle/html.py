@@ -11,6 +11,7 @@ import json
 from html import escape
 from typing import Any
 
+from jnlpdiag.escape import for_humans, visible
 from jnlpdiag.model import Finding, Layer, Status, consequences
 from jnlpdiag.report import Report
 
@@ -97,6 +98,10 @@ def _card(f: Finding, findings: list[Finding]) -> str:
 
 
 def render(report: Report, notes: list[str] | None = None) -> str:
+    # HTML-escaping stops markup; the terminal-style escape stops bidi overrides and controls that a
+    # browser would honour or that a copy-paste carries to a shell.
+    report = for_humans(report)
+    notes = [visible(n) for n in notes or []]
     findings = report.findings
     url = (report.settings.get("url") or {}).get("value") or "(no Jenkins URL)"
     host = report.host

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 
+from jnlpdiag.escape import visible, visible_obj
 from jnlpdiag.model import Finding, Status
 
 
 def finding_lines(f: Finding, verbose: bool = True) -> list[str]:
+    f = visible_obj(f)  # outside text (log lines, packet payloads) shown with visible escapes
     out = [f"{f.status.symbol} {f.status.value.upper():5} [{f.layer.value}] {f.title}  ({f.id})"]
     if not verbose:
         return out
@@ -32,7 +34,7 @@ def finding_lines(f: Finding, verbose: bool = True) -> list[str]:
 
 def render_findings(findings: list[Finding], header: list[str]) -> str:
     """Problems first (with everything), then passes and skips as one line each."""
-    out = list(header)
+    out = [visible(line) for line in header]
     bad = [f for f in findings if f.status in (Status.FAIL, Status.ERROR, Status.WARN)]
     bad.sort(key=lambda f: -f.status.severity)
     good = [f for f in findings if f not in bad]

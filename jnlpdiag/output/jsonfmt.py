@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+from jnlpdiag.escape import json_text
 from jnlpdiag.report import Report
 
 FORMAT = "json"
+EXACT = True  # data: values stay exact, JSON escapes them (see jnlpdiag.escape)
 
 
 def render(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n"
+    return json_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str)) + "\n"

@@ -9,12 +9,12 @@ from a probe or from a hostile report file.
 from __future__ import annotations
 
 import dataclasses
-import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from jnlpdiag.escape import visible
 from jnlpdiag.model import Finding, Fix, Layer, Status, consequences, root_causes, worst
 from jnlpdiag.probe import Probe
 from jnlpdiag.redact import Redactor
@@ -25,9 +25,6 @@ QUEUED = "queued"
 RUNNING = "running"
 DONE = "done"
 
-# C0/C1 controls (ESC starts terminal sequences, incl. OSC 52 clipboard writes) and the Unicode
-# bidi/zero-width marks that can make text read differently from what it is. \n and \t stay.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 MAX_TEXT = 20_000
 MAX_ITEMS = 200
 MAX_DEPTH = 8
@@ -35,7 +32,7 @@ MAX_DEPTH = 8
 
 def clean_text(value: object, redactor: Redactor, limit: int = MAX_TEXT) -> str:
     text = redactor(str(value))
-    text = _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    text = visible(text)  # the one escape of outside text (jnlpdiag.escape), as in every renderer
     if len(text) > limit:
         text = text[:limit] + f"… ({len(text) - limit} more characters)"
     return text
