@@ -29,16 +29,12 @@ Without a subcommand: the TUI on a terminal, else the text summary of `check`.
 """
 
 
-class UsageError(Exception):
-    pass
-
-
 class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on usage errors; 2 means "fail" here, so usage errors exit 3."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        # One line: the usage synopsis of `check` alone is a screenful; --help has it.
+        print(f"{self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
         sys.exit(EXIT_ERROR)
 
 
@@ -81,6 +77,12 @@ def build_parser(only: str | None = None) -> tuple[argparse.ArgumentParser, dict
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     names = command_names()
+    if argv and not argv[0].startswith("-") and argv[0] not in names:
+        # The bare command takes flags only: a first word is a command name or a typo of one.
+        from jnlpdiag.usage import unknown_command
+
+        print(unknown_command(argv[0], names), file=sys.stderr)
+        return EXIT_ERROR
     if not argv or argv[0] not in {*names, "-h", "--help", "--version"}:
         # The bare command takes every flag `check` takes; it opens the TUI where there is one.
         default = "tui" if ("tui" in names and sys.stdout.isatty() and sys.stdin.isatty()) else "check"

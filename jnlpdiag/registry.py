@@ -17,6 +17,12 @@ class LoadError:
     reason: str
 
 
+def probe_names() -> list[str]:
+    """Names of the registered probe entry points (built-ins are named after their probe id), without
+    importing any probe."""
+    return sorted({ep.name for ep in entry_points(group=GROUP)})
+
+
 def load_probes(only: list[str] | None = None) -> tuple[list[type[Probe]], list[LoadError]]:
     """Every registered probe class, sorted by id, plus the entry points that failed to load.
 

@@ -46,7 +46,7 @@ def test_usage_errors_exit_3():
     assert run_cli("check", "--no-such-flag").code == 3
     assert run_cli("check", "--timeout", "-1").code == 3
     r = run_cli("check", "--probe", "no.such.probe", "--from-process", "none")
-    assert r.code == 3 and "no probe matches" in r.stderr
+    assert r.code == 3 and "--probe no.such.probe matches no probe" in r.stderr
 
 
 def test_full_check_against_nginx_controller_is_schema_valid(controller):

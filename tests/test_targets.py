@@ -42,6 +42,6 @@ def test_targets_refuse_unmatched_probes_and_other_formats(tmp_path):
     path = tmp_path / "t.txt"
     path.write_text("http://127.0.0.1:1/\n")
     r = run_cli("check", "--targets", str(path), "--probe", "no.such", "--from-process", "none", env=clean_env())
-    assert r.code == 3 and "no probe matches" in r.stderr
+    assert r.code == 3 and "--probe no.such matches no probe" in r.stderr
     r = run_cli("check", "--targets", str(path), "--format", "junit", "--from-process", "none", env=clean_env())
     assert r.code == 3 and "text or json" in r.stderr

@@ -10,10 +10,11 @@ from jnlpdiag.commands.common import add_check_arguments, settings_from_args
 from jnlpdiag.output import renderers
 from jnlpdiag.probe import Probe
 from jnlpdiag.redact import Redactor
-from jnlpdiag.registry import load_probes, select
+from jnlpdiag.registry import load_probes, probe_names, select
 from jnlpdiag.report import EXIT_ERROR, Report
 from jnlpdiag.runner import run_sync
 from jnlpdiag.settings import Settings, SettingsError
+from jnlpdiag.usage import UsageError, resolve_selection, validate_settings
 
 NAME = "check"
 HELP = "run the checks and print a report (text by default, --json for health checks)"
@@ -32,8 +33,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     many.add_argument("--pool", type=int, default=64, metavar="N", help="targets checked at once (default 64)")
 
 
-def redactor_for(settings: Settings, extra: list[str]) -> Redactor:
-    return Redactor([*settings.secret_values(), *extra])
+def redactor_for(settings: Settings | None, extra: list[str]) -> Redactor:
+    return Redactor([*(settings.secret_values() if settings is not None else ()), *extra])
+
+
+def _selection(args: argparse.Namespace) -> tuple[list[str], list[str], list[str]]:
+    """--probe/--skip checked against the probe ids: entry-point names first (no import), then,
+    if a glob matches none of them, the ids of every loadable probe (a plug-in named otherwise)."""
+    try:
+        return resolve_selection(args.probe, args.skip, probe_names())
+    except UsageError:
+        probes, _ = load_probes()
+        return resolve_selection(args.probe, args.skip, [*probe_names(), *(p.id for p in probes)])
 
 
 def prepare(args: argparse.Namespace) -> tuple[Settings, Redactor, list[type[Probe]]] | int:
@@ -41,16 +52,21 @@ def prepare(args: argparse.Namespace) -> tuple[Settings, Redactor, list[type[Pro
 
     Shared by every command that runs checks (check, report, tui), so they agree on all three.
     """
+    settings: Settings | None = None
     try:
         settings = settings_from_args(args)
+        validate_settings(settings)
+        include, exclude, notes = _selection(args)
     except SettingsError as exc:
-        print(f"jnlpdiag: {exc}", file=sys.stderr)
+        print(redactor_for(settings, args.redact)(f"jnlpdiag: {exc}"), file=sys.stderr)
         return EXIT_ERROR
     redactor = redactor_for(settings, args.redact)
-    probes, errors = load_probes(args.probe)
+    for note in notes:
+        print(redactor(f"jnlpdiag: note: {note}"), file=sys.stderr)
+    probes, errors = load_probes(include)
     for err in errors:
         print(redactor(f"jnlpdiag: warning: probe plug-in {err.entry_point} not loaded: {err.reason}"), file=sys.stderr)
-    chosen = select(probes, args.probe, args.skip)
+    chosen = select(probes, include, exclude)
     if not chosen:
         print("jnlpdiag: no probe matches --probe/--skip; see `jnlpdiag probes`", file=sys.stderr)
         return EXIT_ERROR

@@ -8,6 +8,7 @@ import sys
 
 from jnlpdiag.localfile import LocalFileError, check_regular
 from jnlpdiag.settings import Layered, Secret, Settings, SettingsError, gather
+from jnlpdiag.usage import seconds
 
 
 def add_check_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,24 +43,18 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     tls.add_argument("--agent-image", metavar="TAG", help="inbound-agent image tag, for the compat matrix")
 
     run = parser.add_argument_group("how to run")
-    run.add_argument("--timeout", type=float, default=None, metavar="S",
+    run.add_argument("--timeout", type=seconds, default=None, metavar="S",
                      help="timeout of each network step, and of the whole run unless --deadline (default 10)")
-    run.add_argument("--deadline", type=float, default=None, metavar="S", help="deadline of the whole run (default: --timeout)")
+    run.add_argument("--deadline", type=seconds, default=None, metavar="S", help="deadline of the whole run (default: --timeout)")
     run.add_argument("--probe", action="append", default=[], metavar="GLOB", help="run only matching probes (repeatable)")
     run.add_argument("--skip", action="append", default=[], metavar="GLOB", help="do not run matching probes (repeatable)")
     run.add_argument("--auth-check", action="store_true",
                      help="send the name and secret to the controller to check them (JNLP4 / WebSocket). "
                           "A completed WebSocket upgrade brings the node online for a moment.")
-    run.add_argument("--hold", type=float, default=None, metavar="S",
+    run.add_argument("--hold", type=seconds, default=None, metavar="S",
                      help="keep an accepted WebSocket open for S seconds to find idle timeouts")
     run.add_argument("--redact", action="append", default=[], metavar="VALUE", help="extra value to redact from all output")
     run.add_argument("--debug", action="store_true", help="include tracebacks of probe errors")
-
-
-def _positive(name: str, value: float | None) -> float | None:
-    if value is not None and not (0 < value <= 3600):
-        raise SettingsError(f"{name} must be between 0 and 3600 seconds, not {value:g}")
-    return value
 
 
 def settings_from_args(args: argparse.Namespace, env: dict[str, str] | None = None) -> Settings:
@@ -94,9 +89,9 @@ def settings_from_args(args: argparse.Namespace, env: dict[str, str] | None = No
     flag("native_libs", args.native_lib, "--native-lib")
     flag("kubernetes_plugin", args.kubernetes_plugin, "--kubernetes-plugin")
     flag("agent_image", args.agent_image, "--agent-image")
-    flag("timeout", _positive("--timeout", args.timeout), "--timeout")
-    flag("deadline", _positive("--deadline", args.deadline), "--deadline")
-    flag("hold", _positive("--hold", args.hold), "--hold")
+    flag("timeout", args.timeout, "--timeout")
+    flag("deadline", args.deadline, "--deadline")
+    flag("hold", args.hold, "--hold")
     if args.auth_check:
         flag("auth_check", True, "--auth-check")
     if args.debug:

@@ -132,25 +132,14 @@ def test_garbage_server():
 
 
 def test_unreadable_client_cert(servers, pki, tmp_path):
+    """A --client-cert that is no certificate is a usage error before any handshake (issue 13 §4)."""
     bad = tmp_path / "bad.pem"
     bad.write_text("not a certificate")
-    res = run_cli(
-        "check",
-        "--url",
-        servers["clientcert"].url,
-        "--ca-file",
-        str(pki.ca),
-        "--json",
-        "--probe",
-        "tls.client_auth",
-        "--client-cert",
-        str(bad),
-        "--timeout",
-        "3",
-    )
-    ta = _findings(res)["tls.client_auth"]
-    assert ta["status"] == "fail" and "unusable" in ta["title"]
-    assert ta["fixes"]
+    for extra in (("--client-cert", str(bad)), ("--client-cert", str(bad), "--client-key", str(pki.client_key))):
+        res = run_cli("check", "--url", servers["clientcert"].url, "--ca-file", str(pki.ca), "--json",
+                      "--probe", "tls.client_auth", *extra, "--timeout", "3")
+        assert res.code == 3 and res.stdout == "", res.stdout
+        assert len(res.stderr.splitlines()) == 1 and "--client-cert" in res.stderr, res.stderr
 
 
 def test_scan_through_the_agents_proxy(servers, pki):
