@@ -140,6 +140,12 @@ class Proxy:
 AddrInfo = tuple[int, int, int, str, tuple[Any, ...]]
 
 
+def invalid_host(host: str) -> socket.gaierror:
+    """What a name the IDNA codec refuses (a control character from a hostile header) resolves to:
+    a name-resolution failure, as Java's InetAddress reports an unusable name (UnknownHostException)."""
+    return socket.gaierror(socket.EAI_NONAME, "not a valid host name (characters DNS cannot carry)")
+
+
 async def resolve(host: str, port: int) -> list[AddrInfo]:
     """getaddrinfo for TCP; an IP literal is answered at once instead of in a worker thread.
 
@@ -149,7 +155,10 @@ async def resolve(host: str, port: int) -> list[AddrInfo]:
     try:
         ip = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except UnicodeError:
+            raise invalid_host(host) from None
         return [(int(f), int(t), int(p), str(c), tuple(a)) for f, t, p, c, a in infos]
     family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
     return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (str(ip), port))]

@@ -93,7 +93,7 @@ def _resolve(targets: list[Target], timeout: float) -> None:
     def lookup(host: str) -> list[str]:
         try:
             return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)})
-        except OSError:
+        except (OSError, UnicodeError):
             return []
 
     # getaddrinfo has no timeout of its own; a worker thread bounds it (and ends by itself).

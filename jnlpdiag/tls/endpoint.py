@@ -89,7 +89,12 @@ def tls_endpoints(settings: Any, discovery: dict[str, Any]) -> tuple[list[Endpoi
 async def resolve(host: str, port: int, timeout: float) -> list[tuple[Any, ...]]:
     """(family, sockaddr) pairs, IPv4 first as the JVM prefers (``java.net.preferIPv6Addresses=false``)."""
     loop = asyncio.get_running_loop()
-    infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout)
+    try:
+        infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout)
+    except UnicodeError:
+        from jnlpdiag.http import invalid_host
+
+        raise invalid_host(host) from None
     seen: set[Any] = set()
     out: list[tuple[Any, ...]] = []
     for family, _type, _proto, _canon, sockaddr in sorted(infos, key=lambda i: i[0] != socket.AF_INET):
