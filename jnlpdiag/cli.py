@@ -17,6 +17,7 @@ from types import ModuleType
 from jnlpdiag import __version__, commands
 from jnlpdiag.escape import VisibleWriter
 from jnlpdiag.report import EXIT_ERROR
+from jnlpdiag.textstream import degrade_to_encoding
 
 EPILOG = """\
 exit codes (Nagios style):
@@ -89,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         argv = [default, *argv]
     # Outside text that reaches a message without a renderer is still shown, never acted on.
     out, err = sys.stdout, sys.stderr
+    for stream in (out, err):
+        degrade_to_encoding(stream)  # an ascii/latin-1 terminal gets look-alikes, never an exit 1
     sys.stdout = VisibleWriter(out)  # type: ignore[assignment]
     sys.stderr = VisibleWriter(err)  # type: ignore[assignment]
     try:

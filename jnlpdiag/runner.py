@@ -149,6 +149,7 @@ class Runner:
         statuses: dict[str, Status],
     ) -> None:
         ctx = Context(state, cls.id, cls.layer)
+        cancelled = False
         try:
             if cls.id in cycles:
                 self._record(state, ctx.finding(
@@ -184,11 +185,15 @@ class Runner:
                 return
             self._emit(ProbeStarted(cls.id))
             await self._drive(cls, ctx, state)
+        except asyncio.CancelledError:
+            cancelled = True  # the run was cancelled (Ctrl-C): this probe did not finish
+            raise
         finally:
             mine = [f.status for f in state.findings if f.probe == cls.id]
             statuses[cls.id] = worst(mine) if mine else Status.SKIP
             self._done[cls.id].set()
-            self._emit(ProbeFinished(cls.id, statuses[cls.id], (time.monotonic() - ctx._started) * 1000))
+            if not cancelled:
+                self._emit(ProbeFinished(cls.id, statuses[cls.id], (time.monotonic() - ctx._started) * 1000))
 
     def _blocking_dependency(
         self, cls: type[Probe], selected: dict[str, type[Probe]], state: RunState
@@ -299,12 +304,22 @@ class _DaemonThreads(ThreadPoolExecutor):
         return None
 
 
+def _quiet_cancellations(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Ctrl-C cancels the run: futures that end cancelled (gathers of waiting dependents) are
+    expected then, not errors to print with a traceback ("exception was never retrieved")."""
+    if isinstance(context.get("exception"), asyncio.CancelledError):
+        return
+    loop.default_exception_handler(context)
+
+
 def run_sync(
     probes: list[type[Probe]], settings: Settings, on_event: EventHandler | None = None,
     options: dict[str, Any] | None = None,
 ) -> Report:
     async def main() -> Report:
-        asyncio.get_running_loop().set_default_executor(_DaemonThreads())
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(_DaemonThreads())
+        loop.set_exception_handler(_quiet_cancellations)
         return await Runner(probes, settings, on_event, options).run()
 
     return asyncio.run(main())

@@ -76,7 +76,8 @@ def prepare(args: argparse.Namespace) -> tuple[Settings, Redactor, list[type[Pro
 def run_checks(
     args: argparse.Namespace, before_run: Callable[[Settings, Redactor], None] | None = None
 ) -> tuple[Report, Redactor] | int:
-    """Gather settings and run the selected probes; an int is an exit code after a usage error.
+    """Gather settings and run the selected probes; an int is an exit code after a usage error or
+    an interruption (Ctrl-C: one line with what finished, 130).
 
     ``before_run(settings, redactor)`` is called just before the probes start (``report --capture``
     starts its packet capture there).
@@ -85,9 +86,16 @@ def run_checks(
     if isinstance(prepared, int):
         return prepared
     settings, redactor, chosen = prepared
-    if before_run is not None:
-        before_run(settings, redactor)
-    return run_sync(chosen, settings), redactor
+    from jnlpdiag.interrupt import EXIT_INTERRUPTED, Progress
+
+    progress = Progress()
+    try:
+        if before_run is not None:
+            before_run(settings, redactor)
+        return run_sync(chosen, settings, on_event=progress), redactor
+    except KeyboardInterrupt:
+        print(redactor(progress.interrupted_line()), file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def run_many(args: argparse.Namespace) -> int:
