@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from jnlpdiag.model import Finding, Fix, Layer, Status
 
 if TYPE_CHECKING:
+    from jnlpdiag.agent import AgentView
     from jnlpdiag.settings import Settings
 
 
@@ -31,11 +32,12 @@ class DeadlineExceeded(TimeoutError):
 
 @dataclass
 class RunState:
-    """What all probes of one run share: settings, time budget, published facts, findings."""
+    """What all probes of one run share: settings, the agent, time budget, published facts, findings."""
 
     settings: Settings
     timeout: float
     deadline: float  # time.monotonic() value
+    agent: AgentView
     facts: dict[str, dict[str, Any]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
@@ -62,6 +64,11 @@ class Context:
     @property
     def settings(self) -> Settings:
         return self._state.settings
+
+    @property
+    def agent(self) -> AgentView:
+        """The agent every probe judges: its environment, JVM, options and routes (one per run)."""
+        return self._state.agent
 
     @property
     def timeout(self) -> float:

@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from jnlpdiag.agent import AgentView, build_agent_view
 from jnlpdiag.model import Finding, Fix, Status, resolve_root, worst
 from jnlpdiag.probe import Context, DeadlineExceeded, Probe, RunState
 from jnlpdiag.report import Report
@@ -84,11 +85,14 @@ class Runner:
         settings: Settings,
         on_event: EventHandler | None = None,
         options: dict[str, Any] | None = None,
+        *,
+        agent: AgentView | None = None,
     ) -> None:
         self.probe_classes = probes
         self.settings = settings
         self.on_event = on_event or (lambda event: None)
         self.options = options or {}
+        self.agent = agent
         self._done: dict[str, asyncio.Event] = {}
         self._ids: set[str] = set()
 
@@ -115,6 +119,8 @@ class Runner:
             settings=self.settings,
             timeout=self.settings.timeout,
             deadline=t0 + run_deadline(self.settings),
+            # One view of the agent for every probe of this run (from these settings, as they are now).
+            agent=self.agent or build_agent_view(self.settings),
             options=self.options,
         )
         selected = {p.id: p for p in self.probe_classes}
@@ -314,12 +320,12 @@ def _quiet_cancellations(loop: asyncio.AbstractEventLoop, context: dict[str, Any
 
 def run_sync(
     probes: list[type[Probe]], settings: Settings, on_event: EventHandler | None = None,
-    options: dict[str, Any] | None = None,
+    options: dict[str, Any] | None = None, *, agent: AgentView | None = None,
 ) -> Report:
     async def main() -> Report:
         loop = asyncio.get_running_loop()
         loop.set_default_executor(_DaemonThreads())
         loop.set_exception_handler(_quiet_cancellations)
-        return await Runner(probes, settings, on_event, options).run()
+        return await Runner(probes, settings, on_event, options, agent=agent).run()
 
     return asyncio.run(main())

@@ -25,10 +25,8 @@ from urllib.parse import urljoin, urlsplit
 from jnlpdiag.compat import InputError, Observed, evaluate, load_data, observe
 from jnlpdiag.compat.jar import AgentJarInfo, read_agent_jar, read_agent_jar_file
 from jnlpdiag.http import HttpError, Response, client_ssl_context, request
-from jnlpdiag.jvm import describe_java, find_java, jvm_option_words, system_properties
 from jnlpdiag.model import Finding, Fix, Layer, Status, resolve_root
 from jnlpdiag.probe import Context, DeadlineExceeded, Probe
-from jnlpdiag.proxyroute import agent_discovery_route
 
 MAX_AGENT_JAR = 16 * 1024 * 1024  # remoting jars are ~1.5 MB; anything far larger is not agent.jar
 # Where inbound-agent images and the kubernetes-plugin's agent injection put agent.jar.
@@ -56,13 +54,12 @@ class _Inputs:
 async def _download_agent_jar(ctx: Context, jar_url: str) -> tuple[Response | HttpError, list[str]]:
     """GET agent.jar over the agent's route, following up to 3 redirects; notes say what happened."""
     s = ctx.settings
-    props = system_properties(jvm_option_words(s))
     notes: list[str] = []
     verify = not s.no_certificate_check
     url = jar_url
     for _ in range(4):
         parts = urlsplit(url)
-        route = agent_discovery_route(parts.scheme, parts.hostname or "", s, props)
+        route = ctx.agent.discovery_route(parts.scheme, parts.hostname or "")
         try:
             resp = await request(url, timeout=ctx.step_timeout(), proxy=route.proxy,
                                  ssl_context=client_ssl_context(s.ca_file, verify), max_body=MAX_AGENT_JAR)
@@ -122,7 +119,7 @@ class CompatProbe(Probe):
             inputs.put("tls", urlsplit(url).scheme == "https", "the Jenkins URL")
 
         # --- the agent: in the described image, or on this host
-        in_pod = bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
+        in_pod = ctx.agent.in_kubernetes
         describes_pod = bool(s.agent_image or s.kubernetes_plugin)
         inputs.put("kubernetes_plugin", s.kubernetes_plugin, s.origin("kubernetes_plugin"))
         inputs.put("agent_image", s.agent_image, s.origin("agent_image"))
@@ -200,15 +197,15 @@ class CompatProbe(Probe):
             return str(host_java["java_version"]), host_java.get("java_feature"), "host.java probe"
         if ctx.findings_of("host.java"):
             return None  # host.java ran and could not tell: it says why
-        install = find_java(ctx.settings)
+        install = ctx.agent.java
         if install is None:
             return None
         try:
             timeout = ctx.step_timeout(cap=15.0)
         except DeadlineExceeded:
             return None
-        info = await describe_java(install, timeout=timeout)
-        if info.version is None:
+        info = await ctx.agent.java_info(timeout)
+        if info is None or info.version is None:
             return None
         return info.version, info.feature, f"{install.executable} ({install.origin})"
 

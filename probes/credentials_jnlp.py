@@ -29,10 +29,8 @@ from defusedxml.common import DefusedXmlException
 
 from jnlpdiag.http import HttpError, client_ssl_context, request
 from jnlpdiag.jnlp4.catalog import fix
-from jnlpdiag.jvm import jvm_option_words, system_properties
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Probe
-from jnlpdiag.proxyroute import agent_discovery_route
 
 
 def decrypt(payload: bytes, secret: str) -> bytes:
@@ -92,8 +90,7 @@ class CredentialsJnlpProbe(Probe):
         try:
             # Over the proxy the agent itself would use for an HTTP(S) download from the controller.
             parts = urlsplit(jnlp_url)
-            route = agent_discovery_route(parts.scheme, parts.hostname or "", s,
-                                          system_properties(jvm_option_words(s)))
+            route = ctx.agent.discovery_route(parts.scheme, parts.hostname or "")
             resp = await request(jnlp_url, timeout=ctx.step_timeout(), ssl_context=context, max_body=256 * 1024,
                                  proxy=route.proxy)
         except HttpError as exc:

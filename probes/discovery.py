@@ -23,10 +23,9 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from jnlpdiag.fixcatalog import fix
 from jnlpdiag.http import HttpError, Response, client_ssl_context, request
-from jnlpdiag.jvm import jvm_option_words, system_properties
 from jnlpdiag.model import Finding, Fix, Layer, Status
 from jnlpdiag.probe import Context, Probe
-from jnlpdiag.proxyroute import Route, agent_discovery_route, curl_route
+from jnlpdiag.proxyroute import Route
 
 _CATALOG = "discovery"
 # Reverse proxies name themselves in Server / Via; used to explain "the URL host is a proxy".
@@ -117,9 +116,8 @@ class DiscoveryProbe(Probe):
         values: dict[str, Any] = {"url": s.url, "host": host, "port": port, "listener_url": listener_url,
                                   "path_prefix": parts.path or "/"}
 
-        props = system_properties(jvm_option_words(s))
-        route = agent_discovery_route(parts.scheme, host, s, props)
-        curl = curl_route(parts.scheme, host, s)
+        route = ctx.agent.discovery_route(parts.scheme, host)
+        curl = ctx.agent.curl_route(parts.scheme, host)
         headers = {"Node-Name": s.name} if s.name else {}
         verify = not s.no_certificate_check
         root, listener = await asyncio.gather(

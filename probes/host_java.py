@@ -1,9 +1,9 @@
 """host.java: the JVM the agent runs, and whether it can start the agent.jar in use.
 
-The JVM is found as every probe finds it (:func:`jnlpdiag.jvm.find_java`: ``--java``, the running
-agent's executable, ``JENKINS_JAVA_BIN``, ``JAVA_HOME``, ``PATH``) and run once for its
-properties. The agent.jar (``--agent-jar``, the running agent's ``-jar``, ``JENKINS_AGENT_FILE``,
-else the inbound-agent image's ``/usr/share/jenkins/agent.jar``) is read, never run: its manifest
+The JVM is the agent view's (``ctx.agent.java``: ``--java``, the running agent's executable,
+``JENKINS_JAVA_BIN``, ``JAVA_HOME``, ``PATH``), run once per run for its properties. The agent.jar
+(``--agent-jar``, the running agent's ``-jar``, ``JENKINS_AGENT_FILE``, else the inbound-agent
+image's ``/usr/share/jenkins/agent.jar``) is read, never run: its manifest
 ``Version``, ``hudson-version.properties`` and the class-file major version of
 ``hudson/remoting/Launcher.class`` (:mod:`jnlpdiag.hostinfo.jar`). A JVM older than that class
 level fails at start with ``UnsupportedClassVersionError``; this probe says so before it happens.
@@ -21,9 +21,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from jnlpdiag.fixcatalog import fix
-from jnlpdiag.hostinfo.agentpaths import agent_view
 from jnlpdiag.hostinfo.jar import AgentJar, JarError, read_agent_jar
-from jnlpdiag.jvm import JavaInfo, describe_java, find_java
+from jnlpdiag.jvm import JavaInfo
 from jnlpdiag.localfile import LocalFileError, check_regular
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Probe
@@ -47,10 +46,10 @@ class HostJavaProbe(Probe):
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         settings = ctx.settings
-        view = agent_view(settings)
+        view = ctx.agent
         url = settings.url or "<JENKINS_URL>/"
         info: JavaInfo | None = None
-        install = find_java(settings, view.env)
+        install = view.java
         rid = f"{self.id}.runtime"
         if install is None:
             yield ctx.finding(rid, Status.FAIL, "No Java runtime found for the agent",
@@ -65,7 +64,7 @@ class HostJavaProbe(Probe):
                     check_regular(install.executable)
                 except LocalFileError as exc:  # a FIFO, device or directory: a broken setting, not missing rights
                     not_a_program = str(exc)
-            info = await describe_java(install, ctx.step_timeout(cap=30)) if not_a_program is None else None
+            info = await view.java_info(ctx.step_timeout(cap=30)) if not_a_program is None else None
             if info is None:
                 yield ctx.finding(rid, Status.FAIL, f"The agent's java is not a program: {not_a_program}",
                                   evidence=evidence, fixes=[fix(_CATALOG, "java_broken", java=install.executable)])
@@ -92,7 +91,7 @@ class HostJavaProbe(Probe):
                             java_vendor=info.vendor, java_home=info.java_home, java_is_jdk=info.is_jdk)
 
         jid = f"{self.id}.agent-jar"
-        path, origin = view.setting_path(settings, "agent_jar"), settings.origin("agent_jar")
+        path, origin = view.setting_path("agent_jar"), settings.origin("agent_jar")
         if path is None and os.path.isfile(IMAGE_AGENT_JAR):
             path, origin = IMAGE_AGENT_JAR, "the inbound-agent image's default location"
         if path is None:

@@ -18,13 +18,12 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
+from jnlpdiag.agent import agent_dirs, jvm_library_dirs
 from jnlpdiag.fixcatalog import fix
 from jnlpdiag.hostinfo import ldpath, nativelib
-from jnlpdiag.hostinfo.agentpaths import agent_dirs, agent_view, jvm_library_dirs
 from jnlpdiag.hostinfo.data import hostchecks
 from jnlpdiag.hostinfo.elf import ElfError
 from jnlpdiag.hostinfo.lsm import read_lsm
-from jnlpdiag.jvm import find_java
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Probe
 
@@ -83,20 +82,16 @@ class HostJniProbe(Probe):
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         settings = ctx.settings
-        view = agent_view(settings)
+        view = ctx.agent
         java_facts = ctx.facts("host.java")
-        java = java_facts.get("java_executable")
-        if java is None:
-            install = find_java(settings, view.env)
-            java = install.executable if install else None
-        java_home = java_facts.get("java_home") or (
-            os.path.dirname(os.path.dirname(os.path.realpath(java))) if java else None)
+        java = java_facts.get("java_executable") or (view.java.executable if view.java else None)
+        java_home = java_facts.get("java_home") or view.java_home
         try:
             host = nativelib.host_facts(java)
         except ElfError as exc:
             yield ctx.finding(self.id, Status.SKIP, "Cannot tell this host's ELF platform", detail=str(exc))
             return
-        lsm = read_lsm(settings.agent_pid or "self")
+        lsm = read_lsm(view.proc)
 
         # Where the agent's libraries can come from.
         ld_path = [d for d in view.env.get("LD_LIBRARY_PATH", "").split(":") if d]
@@ -104,11 +99,11 @@ class HostJniProbe(Probe):
         if view.props.get("java.library.path"):
             search += [(view.abspath(d), "-Djava.library.path", 0)
                        for d in view.props["java.library.path"].split(":") if d]
-        dirs = agent_dirs(settings, view)
+        dirs = agent_dirs(view)
         for d in dirs:
             if "jarCache" in d.roles:
                 search.append((d.path, "jar cache", 3))
-        workdir = view.setting_path(settings, "workdir")
+        workdir = view.workdir
         if workdir:  # not the workspaces: builds' own libraries are not the agent's
             search.append((workdir, "workDir", 0))
             search.append((os.path.join(workdir, "remoting"), "workDir/remoting", 4))
@@ -124,8 +119,7 @@ class HostJniProbe(Probe):
             platform=os.uname().machine,
         )
         # The child loads with what a JVM has: the agent's LD_LIBRARY_PATH plus the JVM's own libraries.
-        env = dict(os.environ)
-        env["LD_LIBRARY_PATH"] = ":".join([*ld_path, *resolver.jvm_dirs])
+        env = view.child_env(LD_LIBRARY_PATH=":".join([*ld_path, *resolver.jvm_dirs]))
         unpack_dir = view.abspath(view.props.get("java.io.tmpdir") or "/tmp")
         # A library unpacked into a noexec java.io.tmpdir fails because of that directory.
         noexec_root = next((f.id for f in ctx.findings_of("host.noexec")

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from jnlpdiag.fixcatalog import fix
-from jnlpdiag.hostinfo.agentpaths import agent_view
 from jnlpdiag.hostinfo.cgroup import CgroupError, MemoryCgroup, read_memory_cgroup
 from jnlpdiag.hostinfo.data import hostchecks
 from jnlpdiag.hostinfo.jvmheap import (
@@ -29,7 +28,6 @@ from jnlpdiag.hostinfo.jvmheap import (
     host_memory_bytes,
 )
 from jnlpdiag.hostinfo.units import human_bytes
-from jnlpdiag.jvm import find_java
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Probe
 
@@ -50,12 +48,11 @@ class HostMemoryProbe(Probe):
     after = ("host.java",)
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
-        settings = ctx.settings
-        view = agent_view(settings)
-        whose = (f"agent process {settings.agent_pid}" if settings.agent_pid
+        view = ctx.agent
+        whose = (f"agent process {view.pid}" if view.pid
                  else "jnlpdiag's own (run it in the agent's container)")
         try:
-            cg: MemoryCgroup | None = await asyncio.to_thread(read_memory_cgroup, settings.agent_pid or "self")
+            cg: MemoryCgroup | None = await asyncio.to_thread(read_memory_cgroup, view.proc)
         except CgroupError as exc:
             cg = None
             yield ctx.finding(f"{self.id}.limit", Status.SKIP, f"No memory cgroup to read: {exc}",
@@ -105,15 +102,14 @@ class HostMemoryProbe(Probe):
         # The heap: asked of the agent's JVM with the agent's sizing options, else estimated.
         java_facts = ctx.facts("host.java")
         java = java_facts.get("java_executable")
-        if java is None:
-            install = find_java(settings, view.env)
-            java = install.executable if install else None
+        if java is None and view.java is not None:
+            java = view.java.executable
         opts = heap_options(view.jvm_words)
         sizing: JvmSizing | None = None
         if java is not None and limit is not None:  # without a limit, the options alone tell enough
             # When jnlpdiag is not in the agent's cgroup, tell the JVM the agent's limit.
             max_ram = None
-            if settings.agent_pid and limit is not None and opts.max_ram is None:
+            if view.pid and limit is not None and opts.max_ram is None:
                 try:
                     mine = await asyncio.to_thread(read_memory_cgroup, "self")
                     max_ram = None if mine.directory == cg.directory else limit  # type: ignore[union-attr]

@@ -4,7 +4,7 @@ The classic infrastructure failure: ``/tmp`` (or a Kubernetes volume) mounted ``
 or jffi unpack their library fine and then ``dlopen`` fails with "failed to map segment from
 shared object". For each directory the agent uses (``java.io.tmpdir``, ``/tmp``, ``TMPDIR``, the
 work dir and jar cache, JNA's and jffi's extraction directories: see
-:mod:`jnlpdiag.hostinfo.agentpaths`) this probe reports the mount (``/proc/self/mountinfo``),
+:func:`jnlpdiag.agent.agent_dirs`) this probe reports the mount (``/proc/self/mountinfo``),
 the kernel's flags for the path (``statvfs``: ``noexec``, ``nosuid``, ``ro``), free space and
 inodes, writability, and then *proves* the verdict: it writes a tiny shared object there, loads
 it in a child process and calls it, and removes it (:mod:`jnlpdiag.hostinfo.execproof`).
@@ -21,9 +21,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from jnlpdiag.agent import AgentDir, agent_dirs
 from jnlpdiag.fixcatalog import fix
 from jnlpdiag.hostinfo import mountinfo
-from jnlpdiag.hostinfo.agentpaths import AgentDir, agent_dirs, agent_view
 from jnlpdiag.hostinfo.data import hostchecks
 from jnlpdiag.hostinfo.execproof import ExecProof, prove_exec
 from jnlpdiag.hostinfo.units import human_bytes
@@ -232,8 +232,8 @@ class HostNoexecProbe(Probe):
     description = "Temp, work and JNI extraction directories: mount options, space, and a real native-code load"
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
-        view = agent_view(ctx.settings)
-        dirs = agent_dirs(ctx.settings, view)
+        view = ctx.agent
+        dirs = agent_dirs(view)
         try:
             mounts = mountinfo.read()
         except OSError:

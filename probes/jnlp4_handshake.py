@@ -28,10 +28,8 @@ from jnlpdiag.jnlp4 import headers as hdr
 from jnlpdiag.jnlp4 import identity
 from jnlpdiag.jnlp4.catalog import fix, refusal_cause
 from jnlpdiag.jnlp4.session import Jnlp4Session, StepFailed
-from jnlpdiag.jvm import jvm_option_words, system_properties
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Probe
-from jnlpdiag.proxyroute import agent_tcp_route
 
 # Finding titles per failure cause of a step (fix texts are in data/transport-fixes.json).
 _TITLES = {
@@ -73,7 +71,7 @@ class Jnlp4HandshakeProbe(Probe):
                               caused_by=ctx.failure_of("tcp"))
             return
         host, port = str(tcp["host"]), int(tcp["port"])
-        route = agent_tcp_route(host, s, system_properties(jvm_option_words(s))) if tcp.get("via_proxy") else None
+        route = ctx.agent.tcp_route(host) if tcp.get("via_proxy") else None
         expected = self._expected_identities(ctx)
         values: dict[str, Any] = {"host": host, "port": port, "url": s.url or ctx.facts("discovery").get("url") or "",
                                   "name": s.name or "<name>"}

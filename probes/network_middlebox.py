@@ -24,11 +24,9 @@ from urllib.parse import urljoin, urlsplit
 from jnlpdiag.http import HttpError, client_ssl_context, request
 from jnlpdiag.jnlp4.catalog import fix
 from jnlpdiag.jnlp4.session import Jnlp4Session, StepFailed
-from jnlpdiag.jvm import jvm_option_words, system_properties
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.neterrors import classify
 from jnlpdiag.probe import Context, Probe
-from jnlpdiag.proxyroute import agent_tcp_route
 from jnlpdiag.wsagent import upgrade as ws
 
 _DPI_TLS = {"tls_reset_after_hello": "reset", "tls_closed_after_hello": "closed", "tls_timeout": "stalled"}
@@ -135,7 +133,7 @@ class MiddleboxProbe(Probe):
     # -- a forward proxy's port policy ----------------------------------------------------------------------
 
     async def _proxy_signature(self, ctx: Context, values: dict[str, Any]) -> Finding | None:
-        route = agent_tcp_route(str(values["host"]), ctx.settings, system_properties(jvm_option_words(ctx.settings)))
+        route = ctx.agent.tcp_route(str(values["host"]))
         if route.proxy is None:
             return None
         proxy = route.proxy

@@ -21,11 +21,9 @@ from typing import Any
 
 from jnlpdiag.fixcatalog import fix
 from jnlpdiag.http import Proxy, resolve
-from jnlpdiag.jvm import jvm_option_words, system_properties
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.neterrors import CONNECTED, DNS, classify
 from jnlpdiag.probe import Context, Probe
-from jnlpdiag.proxyroute import agent_tcp_route
 
 _CATALOG = "tcp"
 _HELLO = b"GET / HTTP/1.0\r\n\r\n"  # >= 10 bytes, or the listener blocks in readFully
@@ -99,8 +97,7 @@ class TcpProbe(Probe):
             return
         host, port, source = target
         values = {"host": host, "port": port, "url": s.url or ""}
-        props = system_properties(jvm_option_words(s))
-        route = agent_tcp_route(host, s, props)
+        route = ctx.agent.tcp_route(host)
         if route.proxy is not None:
             async for finding in self._via_proxy(ctx, host, port, source, route.proxy, route.describe(), values):
                 yield finding

@@ -21,10 +21,9 @@ from typing import Any
 from cryptography import x509
 
 from jnlpdiag.fixcatalog import fixes
-from jnlpdiag.jvm import find_java, jvm_option_words
 from jnlpdiag.model import Finding, Fix, Layer, Status, worst
 from jnlpdiag.probe import Context, Probe
-from jnlpdiag.tls import certs, jvmtls
+from jnlpdiag.tls import certs
 from jnlpdiag.tls.common import Target, endpoint_facts, finding_id, open_target, server_date
 from jnlpdiag.tls.endpoint import Endpoint, endpoints_or_skip
 from jnlpdiag.tls.handshake import ALL_CIPHERS, Spec, handshake
@@ -299,10 +298,9 @@ class TlsCertificateProbe(Probe):
 
     def _java_trust(self, ctx: Context, chain: list[x509.Certificate]) -> dict[str, Any]:
         """Would the agent JVM's trust store anchor this chain? (no JVM is started)"""
-        install = find_java(ctx.settings)
-        if install is None:
+        jvm = ctx.agent.jvm_tls()
+        if jvm is None:
             return {"verified": None, "trust_store": None, "why": "no java found"}
-        jvm = jvmtls.build(install, jvm_option_words(ctx.settings))
         store = jvm.truststore
         if store is None or store.error:
             return {

@@ -16,10 +16,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from jnlpdiag.fixcatalog import fixes
-from jnlpdiag.jvm import find_java, jvm_option_words
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Probe
-from jnlpdiag.tls import certs, jvmtls
+from jnlpdiag.tls import certs
 from jnlpdiag.tls.common import Target, finding_id, jvm_identity, open_target, settings_identity
 from jnlpdiag.tls.endpoint import endpoints_or_skip
 from jnlpdiag.tls.handshake import ALL_CIPHERS, ClientIdentity, Result, Spec, handshake
@@ -60,9 +59,8 @@ class TlsClientAuthProbe(Probe):
         own = settings_identity(ctx.settings)
         if own is not None:
             out["--client-cert"] = own
-        install = find_java(ctx.settings)
-        if install is not None:
-            jvm = jvmtls.build(install, jvm_option_words(ctx.settings))
+        jvm = ctx.agent.jvm_tls()
+        if jvm is not None:
             from_jvm = jvm_identity(jvm)
             if from_jvm is not None:
                 out["-Djavax.net.ssl.keyStore"] = from_jvm

@@ -28,7 +28,6 @@ from typing import Any
 from cryptography import x509
 
 from jnlpdiag.fixcatalog import fixes
-from jnlpdiag.jvm import find_java, jvm_option_words
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Probe
 from jnlpdiag.tls import certs, javacheck, jvmtls
@@ -68,7 +67,7 @@ class TlsJavaProbe(Probe):
         if skip is not None:
             yield skip
             return
-        install = find_java(s)
+        install = ctx.agent.java
         if install is None:
             yield ctx.finding(
                 self.id,
@@ -78,7 +77,7 @@ class TlsJavaProbe(Probe):
                 fixes=fixes("tls", "no_java"),
             )
             return
-        words = jvm_option_words(s)
+        words = ctx.agent.jvm_words
         jvm = await asyncio.to_thread(jvmtls.build, install, words)
         mode = s.java_check if s.java_check in ("predict", "run", "both") else "both"
         for index, endpoint in enumerate(endpoints):

@@ -25,10 +25,9 @@ from urllib.parse import urljoin, urlsplit
 
 from jnlpdiag.http import USER_AGENT, HttpError, Proxy, client_ssl_context, request
 from jnlpdiag.jnlp4.catalog import fix, proxy_snippet
-from jnlpdiag.jvm import jvm_option_words, system_properties
 from jnlpdiag.model import Finding, Fix, Layer, Status
 from jnlpdiag.probe import Context, Probe
-from jnlpdiag.proxyroute import agent_discovery_route, should_proxy
+from jnlpdiag.proxyroute import should_proxy
 from jnlpdiag.wsagent import capability
 from jnlpdiag.wsagent import upgrade as ws
 
@@ -85,7 +84,7 @@ class WebSocketUpgradeProbe(Probe):
             "url": url, "host": parts.hostname, "login_url": urljoin(url, "login"), "ws_url": ws.ws_url(url),
             "ws_http_url": urljoin(url, "wsagents/"), "path_prefix": parts.path or "/", "name": s.name or "<name>",
         }
-        props = system_properties(jvm_option_words(s))
+        props = ctx.agent.props
 
         login = await self._login(ctx, values, props)
         yield self._maybe_soften(login, comparison)
@@ -132,7 +131,7 @@ class WebSocketUpgradeProbe(Probe):
     async def _login(self, ctx: Context, values: dict[str, Any], props: dict[str, str]) -> Finding:
         parts = urlsplit(values["url"])
         # Engine.pingSuccessful uses a plain URL.openConnection: only the JVM's proxy settings apply.
-        route = agent_discovery_route(parts.scheme, parts.hostname or "", ctx.settings, props) \
+        route = ctx.agent.discovery_route(parts.scheme, parts.hostname or "") \
             if props.get(f"{parts.scheme}.proxyHost") else None
         proxy: Proxy | None = route.proxy if route else None
         try:

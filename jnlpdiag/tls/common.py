@@ -11,9 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from jnlpdiag.jvm import jvm_option_words, system_properties
 from jnlpdiag.probe import Context
-from jnlpdiag.proxyroute import agent_discovery_route
 from jnlpdiag.tls.endpoint import Endpoint, resolve
 from jnlpdiag.tls.handshake import ALL_CIPHERS, ClientIdentity, Dest, Spec, handshake, load_identity
 
@@ -37,8 +35,7 @@ def finding_id(probe_id: str, index: int, endpoint: Endpoint) -> str:
 
 async def open_target(ctx: Context, endpoint: Endpoint) -> Target | str:
     """Resolve the endpoint (or the agent's proxy for it); a string says why that failed."""
-    props = system_properties(jvm_option_words(ctx.settings))
-    route = agent_discovery_route("https", endpoint.host, ctx.settings, props)
+    route = ctx.agent.discovery_route("https", endpoint.host)
     host, port = (route.proxy.host, route.proxy.port) if route.proxy else (endpoint.host, endpoint.port)
     budget = ctx.step_timeout()  # outside the try: the run's deadline is the runner's to report
     try:
