@@ -58,9 +58,17 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+# Subcommands that look for a running agent.jar process when --from-process is not given.
+_SCANS_PROCESSES = {"check", "report"}
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120.0,
             input: str | None = None) -> CliResult:
     """Run the installed tool as a user would (``python -m jnlpdiag``), never a TTY."""
+    if args and args[0] in _SCANS_PROCESSES and not any(a.startswith("--from-process") for a in args):
+        # A test judges the settings it gives: an agent.jar another test (or anything else on the machine)
+        # runs at the same time must not become this run's agent.
+        args = (args[0], "--from-process", "none", *args[1:])
     t0 = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "jnlpdiag", *args],
