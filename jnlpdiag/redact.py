@@ -35,6 +35,11 @@ from urllib.parse import quote, urlsplit
 from jnlpdiag.settings.model import REDACTED
 
 _MIN_SECRET_LEN = 4  # shorter values would redact ordinary words
+# Any run of this many characters of a known value (or of one of its encoded forms) is redacted:
+# half of the agent secret is the AES key of its agent file; 16 characters of a secret are no
+# accident in a text.
+RUN = 16
+_BLOCK = RUN // 2
 _SECRET_WORDS = r"(?:password|passwd|passphrase|secret|token|apikey|api_key|credentials?)"
 _QUOTED_OR_WORD = r"(?:\"[^\"\r\n]*\"|'[^'\r\n]*'|[^\s\"'<>,;&|]+)"
 
@@ -75,9 +80,9 @@ _RULES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
 ]
 
 
-def _encodings(value: str) -> set[str]:
-    forms = {value, quote(value, safe=""), quote(value)}
-    raw = value.encode("utf-8")
+def _b64_cores(raw: bytes) -> set[str]:
+    """Base64 of ``raw`` at the three alignments it can take inside a longer encoded text."""
+    cores = set()
     for prefix in (b"", b":"):  # base64 shifts with alignment; cover the likely offsets
         for pad in (b"", b" ", b"  "):
             enc = base64.b64encode(pad + prefix + raw).decode()
@@ -85,8 +90,31 @@ def _encodings(value: str) -> set[str]:
             skip = ((len(pad) + len(prefix)) * 4 + 2) // 3 + 1
             core = enc[skip:].rstrip("=")[:-2]
             if len(core) >= 8:
-                forms.add(core)
+                cores.add(core)
+    return cores
+
+
+def _encodings(value: str) -> set[str]:
+    """The forms a peer or a file can reflect a value in: itself, URL-encoded, the hex of its bytes,
+    base64 (base64url is the same after :func:`_fold`) and, for a hex secret (the agent secret is
+    HMAC-SHA256 as hex), base64 of the bytes it spells."""
+    raw = value.encode("utf-8")
+    # URL-encoding as browsers do (only what must be) and as some servers do (every byte).
+    forms = {value, quote(value, safe=""), quote(value), raw.hex(), "".join(f"%{b:02x}" for b in raw)}
+    forms |= _b64_cores(raw)
+    if len(value) % 2 == 0 and _HEX.fullmatch(value):
+        forms |= _b64_cores(bytes.fromhex(value))
     return {f for f in forms if len(f) >= _MIN_SECRET_LEN}
+
+
+# Case and the base64url alphabet do not hide a value: compare texts folded to lower case with
+# base64url's '-' and '_' read as '+' and '/'.
+_FOLD = str.maketrans({"-": "+", "_": "/"})
+_HEX = re.compile(r"[0-9A-Fa-f]+")
+
+
+def _fold(text: str) -> str:
+    return text.lower().translate(_FOLD)
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -103,21 +131,65 @@ class Redactor:
     """``Redactor(secrets)(text)`` -> text with every secret replaced by ``<redacted>``."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._values: set[str] = set()
+        self._seen: set[str] = set()
+        self._values: set[str] = set()  # forms of learnt values, matched exactly
         self._pattern: re.Pattern[str] | None = None
+        self._short: set[str] = set()  # forms shorter than RUN of given values, matched in any case
+        self._short_re: re.Pattern[str] | None = None
+        self._windows: set[str] = set()  # every RUN-long piece of every form, folded
+        self._blocks: set[str] = set()  # every _BLOCK-long piece: a cheap first test
+        self._run_re: re.Pattern[str] | None = None  # runs of characters those pieces are made of
         for s in secrets:
             self.add(s)
 
-    def add(self, value: str | None) -> None:
-        """Remember a value (and its encodings) to be redacted from now on."""
+    def add(self, value: str | None, runs: bool = True) -> None:
+        """Remember a value (and its encodings) to be redacted from now on.
+
+        ``runs``: also any RUN characters of it, in any case (the secrets the run was given). A value
+        learnt from a shape rule is matched whole: such a rule can take in its neighbours too.
+        """
         if not value or len(value) < _MIN_SECRET_LEN or value == REDACTED:
             return
         value = value.strip("\"'")
-        if len(value) < _MIN_SECRET_LEN or value in self._values:
+        if len(value) < _MIN_SECRET_LEN or value in self._seen:
             return
-        self._values |= _encodings(value)
-        ordered = sorted(self._values, key=len, reverse=True)
-        self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+        self._seen.add(value)
+        forms = _encodings(value)
+        if not runs:
+            self._values |= forms
+            ordered = sorted(self._values, key=len, reverse=True)
+            self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+            return
+        # Forms of RUN characters or more are found by their pieces (below); the shorter ones by one
+        # case-insensitive pattern: a peer that echoes a value upper-cased shows it all the same.
+        self._short |= {f for f in forms if len(f) < RUN}
+        if self._short:
+            ordered = sorted(self._short, key=len, reverse=True)
+            self._short_re = re.compile("|".join(re.escape(v) for v in ordered), re.IGNORECASE)
+        for form in (_fold(f) for f in forms if len(f) >= RUN):
+            self._windows.update(form[i:i + RUN] for i in range(len(form) - RUN + 1))
+            self._blocks.update(form[i:i + _BLOCK] for i in range(len(form) - _BLOCK + 1))
+        if self._windows:
+            chars = {c for w in self._windows for c in w}
+            chars |= {c.upper() for c in chars} | ({"-", "_"} if chars & {"+", "/"} else set())
+            self._run_re = re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + f"]{{{RUN},}}")
+
+    def _run_spans(self, text: str) -> list[tuple[int, int]]:
+        """Where ``text`` holds RUN or more consecutive characters of a known value or of its forms."""
+        if self._run_re is None:
+            return []
+        found = []
+        for m in self._run_re.finditer(text):
+            run = _fold(m.group())
+            # A matching window of RUN characters holds a whole block at a multiple of _BLOCK: test
+            # those blocks first, and the windows only around a block that is a piece of a form.
+            for b in range(0, len(run) - _BLOCK + 1, _BLOCK):
+                if run[b:b + _BLOCK] not in self._blocks:
+                    continue
+                for i in range(max(0, b - (RUN - _BLOCK)), min(b, len(run) - RUN) + 1):
+                    if run[i:i + RUN] in self._windows:
+                        found.append((m.start() + i, m.start() + i + RUN))
+        return found
 
     def _rule_matches(self, text: str) -> list[re.Match[str]]:
         low = text.lower()
@@ -132,7 +204,7 @@ class Redactor:
         for m in self._rule_matches(text):
             value = m.group("v")
             if REDACTED not in value and "*" * 4 not in value:
-                self.add(value)
+                self.add(value, runs=False)
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Character ranges of ``text`` that must not be shown (merged, sorted)."""
@@ -142,10 +214,12 @@ class Redactor:
         for m in matches:  # learn first, so the exact pass below also finds other copies and encodings
             value = m.group("v")
             if REDACTED not in value and "*" * 4 not in value:
-                self.add(value)
+                self.add(value, runs=False)
         found = [m.span("v") for m in matches]
-        if self._pattern is not None:
-            found += [m.span() for m in self._pattern.finditer(text)]
+        for pattern in (self._pattern, self._short_re):
+            if pattern is not None:
+                found += [m.span() for m in pattern.finditer(text)]
+        found += self._run_spans(text)
         return _merge([s for s in found if s[1] > s[0]])
 
     def __call__(self, text: str) -> str:

@@ -9,6 +9,7 @@ verdict), the subject of the certificate on the agent port and on HTTPS, and a r
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import secrets
@@ -84,3 +85,31 @@ class EvilController(Controller):
 
     def _judge(self, headers: dict[str, Any], conn: Any) -> str:
         return f"ERROR: Unknown client name{EVIL}"
+
+
+def reflected_forms(secret: str) -> dict[str, str]:
+    """Every form in which a peer can echo the agent secret back (issue: reflected secrets)."""
+    raw = secret.encode()
+    return {
+        "upper": secret.upper(),
+        "hex": "0x" + raw.hex(),
+        "HEX": "0X" + raw.hex().upper(),
+        "first-half": secret[:32],  # the AES key of the agent file
+        "second-half": secret[32:],
+        "run16": secret[20:36],
+        "base64": base64.b64encode(raw).decode(),
+        "base64url": base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        "base64-of-bytes": base64.b64encode(bytes.fromhex(secret)).decode(),
+        "base64url-of-bytes": base64.urlsafe_b64encode(bytes.fromhex(secret)).decode(),
+        "urlenc": "".join(f"%{b:02X}" for b in raw),
+    }
+
+
+class ReflectingController(Controller):
+    """Refuses every agent with a reason that echoes the Secret-Key it was sent in every form (and as
+    the ``X-Jenkins`` version and a ``Location``, where a proxy could put it)."""
+
+    def _judge(self, headers: dict[str, Any], conn: Any) -> str:
+        given = str(headers.get("Secret-Key") or "")
+        forms = " ".join(f"{k}={v}" for k, v in reflected_forms(given).items()) if given else "no secret"
+        return f"ERROR: secret rejected: {forms}"
