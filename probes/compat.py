@@ -51,12 +51,30 @@ class _Inputs:
             self.notes.append(f"{origin}: {exc}")
 
 
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) with the scheme's default port filled in; None for a URL without one."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:
+        return None
+    if not parts.hostname or port is None:
+        return None
+    return parts.scheme.lower(), parts.hostname.lower(), port
+
+
 async def _download_agent_jar(ctx: Context, jar_url: str) -> tuple[Response | HttpError, list[str]]:
-    """GET agent.jar over the agent's route, following up to 3 redirects; notes say what happened."""
+    """GET agent.jar over the agent's route; notes say what happened.
+
+    A redirect is followed only within the Jenkins origin (same scheme, host and port; at most 3);
+    one to anywhere else is reported, never requested: a controller or proxy could point it at a
+    cloud metadata address or an internal service.
+    """
     s = ctx.settings
     notes: list[str] = []
     verify = not s.no_certificate_check
     url = jar_url
+    home = _origin(jar_url)
     for _ in range(4):
         parts = urlsplit(url)
         route = ctx.agent.discovery_route(parts.scheme, parts.hostname or "")
@@ -74,8 +92,15 @@ async def _download_agent_jar(ctx: Context, jar_url: str) -> tuple[Response | Ht
                 continue
             return exc, notes
         if resp.status in (301, 302, 303, 307, 308) and resp.location:
-            url = urljoin(url, resp.location)
-            notes.append(f"redirected to {url} (curl needs -L to follow)")
+            target = urljoin(url, resp.location)
+            if home is None or _origin(target) != home:
+                notes.append(f"HTTP {resp.status} redirect to {target}: not followed (another scheme, host or port "
+                             "than the Jenkins URL)")
+                return HttpError("redirect", f"{url} redirects to another place ({target}); not followed",
+                                 "response"), notes
+            url = target
+            notes.append(f"HTTP {resp.status} redirect to {url}: followed (same scheme, host and port as the "
+                         "Jenkins URL; curl needs -L)")
             continue
         return resp, notes
     return HttpError("protocol", "too many redirects", "response"), notes
@@ -216,6 +241,10 @@ class CompatProbe(Probe):
                   (f"curl -fsSLO {jar_url}",
                    "A reverse proxy or SSO in front of Jenkins must let /jnlpJars/ through unauthenticated"))
         ev: dict[str, Any] = {"url": jar_url, "notes": notes}
+        if isinstance(resp, HttpError) and resp.kind == "redirect":
+            fix = Fix("Serve agent.jar at the Jenkins URL itself, without a redirect to another host or port",
+                      (f"curl -sI {jar_url}",
+                       "# a reverse proxy in front of Jenkins must pass /jnlpJars/ to Jenkins, not redirect it"))
         if isinstance(resp, HttpError):
             ev["error"] = resp.message
             return [ctx.finding("compat.agent_jar", Status.WARN,
