@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from jnlpdiag.fixcatalog import fix
 from jnlpdiag.http import HttpError, Response, client_ssl_context, request
+from jnlpdiag.javaint import parse_int, python_reads
 from jnlpdiag.model import Finding, Fix, Layer, Status
 from jnlpdiag.probe import Context, Probe
 from jnlpdiag.proxyroute import Route
@@ -282,10 +283,17 @@ class DiscoveryProbe(Probe):
                         "headers_stripped" if stripped else "not_jenkins",
                         detail=("The root page is Jenkins, so a proxy in between strips the headers." if stripped
                                 else "Neither page looks like Jenkins."))
-        try:
-            port = int(port_raw.strip())
-        except ValueError:
-            port = -1
+        # remoting reads the port with Integer.parseInt: read it the same way (18_601 is refused there).
+        java_port = parse_int(port_raw.strip())
+        port = -1 if java_port is None else java_port
+        if java_port is None and python_reads(port_raw.strip()) is not None:
+            evidence["agent_port"] = port_raw
+            return fail(f"{values['url']} is publishing an invalid port: {port_raw[:20]} (agent.jar cannot read it)",
+                        "bad_port", port_raw=port_raw[:20],
+                        detail=f"X-Jenkins-JNLP-Port is {port_raw[:20]!r}. A lenient parser reads "
+                               f"{python_reads(port_raw.strip())}, but agent.jar reads the header with Java's "
+                               "Integer.parseInt, which refuses it: the agent stops with '<url> is publishing an "
+                               "invalid port'.")
         if not 1 <= port <= 65535:
             evidence["agent_port"] = port_raw
             if port == -1 and s.websocket:

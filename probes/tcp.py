@@ -21,6 +21,7 @@ from typing import Any
 
 from jnlpdiag.fixcatalog import fix
 from jnlpdiag.http import Proxy, resolve
+from jnlpdiag.javaint import parse_int
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.neterrors import CONNECTED, DNS, classify
 from jnlpdiag.probe import Context, Probe
@@ -44,9 +45,13 @@ def split_host_port(value: str) -> tuple[str | None, int | None]:
         host, _, port_s = value.rpartition(":")
     port = None
     if port_s:
-        if not port_s.isdigit() or not 0 < int(port_s) < 65536:
+        # remoting's HostPort: Integer.parseInt, then the range check (its message, verbatim).
+        java_port = parse_int(port_s)
+        if java_port is None:
+            raise ValueError(f'For input string: "{port_s}"')
+        if not 0 < java_port < 65536:
             raise ValueError(f"Port {port_s} out of valid range [0, 65535)")
-        port = int(port_s)
+        port = java_port
     return host or None, port
 
 

@@ -1,0 +1,57 @@
+"""agent.jar with 100,000 entries (a zip whose central directory alone took 119 MB to list): the
+entry count is read from the end record and such a jar is not opened, downloaded or local."""
+
+from __future__ import annotations
+
+import socket
+import zipfile
+
+import pytest
+
+from jnlpdiag.compat.jar import read_agent_jar_file
+from jnlpdiag.hostinfo.jar import MAX_ENTRIES
+from tests.hostile import servers as S
+
+
+@pytest.fixture(scope="module")
+def many_entries_jar(tmp_path_factory):
+    path = tmp_path_factory.mktemp("jar") / "agent.jar"
+    with zipfile.ZipFile(path, "w") as zf:  # more than 65,535 entries: Python writes the Zip64 end record
+        zf.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\nVersion: 3283.v92c105e0f819\r\n\r\n")
+        for i in range(100_000):
+            zf.writestr(f"x/E{i}.class", b"")
+    return path
+
+
+def test_local_jar_with_too_many_entries(many_entries_jar):
+    info = read_agent_jar_file(many_entries_jar)
+    assert info.error and "100001 entries" in info.error and str(MAX_ENTRIES) in info.error
+
+
+def test_small_jar_under_the_cap_is_read(tmp_path):
+    path = tmp_path / "agent.jar"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\nVersion: 3283.v92c105e0f819\r\n\r\n")
+        for i in range(1500):
+            zf.writestr(f"x/E{i}.class", b"")
+    assert read_agent_jar_file(path).version == "3283.v92c105e0f819"
+
+
+def test_controller_serving_it(hostile, many_entries_jar):
+    from tests.hostile.test_agent_jar_redirect import LISTENER
+
+    jar = many_entries_jar.read_bytes()
+    serve = S.agent_jar_server(jar)
+
+    def behaviour(conn: socket.socket, server: S.Server) -> None:
+        # The listener must pass for compat to download agent.jar at all.
+        if S.request_path(conn.recv(4096, socket.MSG_PEEK)).startswith("/tcpSlaveAgentListener/"):
+            S.read_head(conn, server)
+            conn.sendall(LISTENER)
+            return
+        serve(conn, server)
+
+    with S.Server(behaviour) as peer:
+        out = hostile("--url", peer.url, "--probe", "discovery", "--probe", "compat")
+    f = out.finding("compat.agent_jar")
+    assert f["status"] == "warn" and "100001 entries" in f["title"]
