@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         from jnlpdiag.tui.app import JnlpdiagApp
         from jnlpdiag.tui.state import summary
 
-        app = JnlpdiagApp(probes=chosen, settings=settings, redactor=redactor, demo=LABEL)
+        app = JnlpdiagApp.demo(chosen, settings, LABEL, redactor=redactor)
         code = app.run()
         sys.stdout.write(redactor("DEMO: " + summary(app.model, app.last_export)))
         return EXIT_ERROR if code is None else int(code)

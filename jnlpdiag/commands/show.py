@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         return out_dir
     from jnlpdiag.tui.app import JnlpdiagApp
 
-    app = JnlpdiagApp(report=report, source=file.name, redactor=redactor, export_dir=out_dir)
+    app = JnlpdiagApp.show(report, file.name, redactor=redactor, export_dir=out_dir)
     code = app.run()
     if app.last_export:
         print(f"jnlpdiag: report written to {app.last_export}")

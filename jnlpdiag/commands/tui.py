@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from jnlpdiag.tui.app import JnlpdiagApp
     from jnlpdiag.tui.state import summary
 
-    app = JnlpdiagApp(probes=chosen, settings=settings, redactor=redactor, export_dir=out_dir)
+    app = JnlpdiagApp.live(chosen, settings, redactor=redactor, export_dir=out_dir)
     code = app.run()
     sys.stdout.write(redactor(summary(app.model, app.last_export)))
     return EXIT_ERROR if code is None else int(code)

@@ -33,6 +33,3 @@ class ExportDone(Message):
         self.path = path
         self.error = error
 
-
-class ModelChanged(Message):
-    """The model changed in a way every view should redraw (a run began, settings were edited)."""

@@ -142,7 +142,7 @@ async def test_demo_is_labelled_in_the_ui(demo):
     probes = [p for p in load_probes()[0] if p.id in ("discovery", "tcp", "agent.options")]
     if not probes:
         pytest.skip("no built-in probe registered")
-    app = JnlpdiagApp(probes=probes, settings=demo.settings(3.0), demo="loopback demo endpoints, not a real Jenkins")
+    app = JnlpdiagApp.demo(probes, demo.settings(3.0), "loopback demo endpoints, not a real Jenkins")
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.model.runs and not app.model.running, what="the demo run")
         await wait_for(pilot, lambda: screen_text(app).startswith(" DEMO "), what="the DEMO label")

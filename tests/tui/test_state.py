@@ -133,6 +133,7 @@ def test_a_crash_report_has_no_locals_and_no_secret(capsys):
 
     from jnlpdiag.settings import Secret
     from jnlpdiag.tui.app import JnlpdiagApp
+    from jnlpdiag.tui.screens.live import LiveScreen
 
     class Broken(JnlpdiagApp):
         BINDINGS = [("b", "boom", "")]
@@ -141,7 +142,7 @@ def test_a_crash_report_has_no_locals_and_no_secret(capsys):
             settings = self.settings  # a local a rich traceback would print  # noqa: F841
             raise RuntimeError(f"boom with {SECRET}")
 
-    app = Broken(probes=[], settings=Settings(url="https://a/", secret=Secret(SECRET)), autostart=False)
+    app = Broken(LiveScreen([], Settings(url="https://a/", secret=Secret(SECRET)), autostart=False))
 
     async def scenario() -> None:
         async with app.run_test() as pilot:

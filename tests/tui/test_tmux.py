@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from jnlpdiag.registry import load_probes
+from jnlpdiag.report import Report
 from tests.peers.util import clean_env
 
 TMUX = shutil.which("tmux")
@@ -55,6 +56,13 @@ class Tmux:
         subprocess.run([*self.args, "kill-server"], env=self.env, capture_output=True, timeout=10)
 
 
+def root_panel(lines: list[str]) -> list[str]:
+    """The text inside the "Root cause" box, without its borders."""
+    top = next(i for i, line in enumerate(lines) if "Root cause" in line)
+    bottom = next(i for i in range(top + 1, len(lines)) if lines[i].startswith("╰"))
+    return [line.strip().strip("│").strip() for line in lines[top + 1:bottom]]
+
+
 def run_finished(text: str) -> bool:
     first = text.splitlines()[0] if text.strip() else ""
     return " probes" in first and "RUNNING" not in first and "NOT RUN" not in first
@@ -75,6 +83,8 @@ def test_over_ssh_in_tmux_80x24_no_colour(jenkins, tmp_path):
     try:
         tmux.run("new-session", "-d", "-s", "s", "-x", "80", "-y", "24", command)
         text = tmux.wait(run_finished, what="the run to finish")
+        time.sleep(0.3)  # the frame after the verdict: the root cause selected
+        text = tmux.screen()
         lines = text.splitlines()
         assert len(lines) == 24 and all(len(line) <= 80 for line in lines)
         assert any("Root cause" in line for line in lines[:3]), text  # the heading is at the top
@@ -90,6 +100,15 @@ def test_over_ssh_in_tmux_80x24_no_colour(jenkins, tmp_path):
         report_file = written[0] / "report.json" if written[0].is_dir() else written[0]
         report = json.loads(report_file.read_text())
         assert report["schema"] == "jnlpdiag.report/1"
+        # With no key pressed before, the first root cause's title and its first fix command were whole
+        # on the 80x24 screen, each command word unbroken on one line.
+        first = Report.from_dict(report).root_causes()[0]
+        panel = root_panel(lines)
+        joined = " ".join(" ".join(panel).split())
+        assert " ".join(first.title.split()) in joined, text
+        command = next(step for fix in first.fixes for step in fix.steps)
+        assert " ".join(command.split()) in joined, text
+        assert all(any(word in line for line in panel) for word in command.split()), text
         tmux.keys("q")
         end = time.monotonic() + 20
         while not (exit_file.exists() and exit_file.read_text().strip()) and time.monotonic() < end:

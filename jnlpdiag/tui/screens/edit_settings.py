@@ -21,7 +21,7 @@ FIELDS = (
 )
 
 
-class EditSettingsScreen(ModalScreen[dict[str, Any] | None]):
+class EditSettingsScreen(ModalScreen["dict[str, Any] | None"]):  # a string: Python 3.9 has no X | Y
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "save", "Save and re-run"),
@@ -33,8 +33,8 @@ class EditSettingsScreen(ModalScreen[dict[str, Any] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form"):
-            yield Label("Change what to check, then re-run all probes (Enter or Ctrl+S saves, Esc cancels)",
-                        id="form-title")
+            yield Static("Change what to check, then re-run every probe.\n"
+                         "Enter or Ctrl+S: save and re-run · Esc: cancel · Tab: next field", id="form-title")
             for name, label, hint in FIELDS:
                 with Horizontal(classes="form-row"):
                     yield Label(label, classes="form-label")

@@ -17,8 +17,10 @@ from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from jnlpdiag.model import Finding
+from jnlpdiag.output.wording import FOLLOWS_FROM, LEADS_TO, fix_commands, fix_notes
 from jnlpdiag.tui.state import ProbeView, RunModel
 from jnlpdiag.tui.widgets.labels import probe_badge, seconds, status_badge
+from jnlpdiag.tui.widgets.wrap import command_text, hanging
 
 MAX_EVIDENCE_ROWS = 200
 
@@ -80,15 +82,18 @@ class FixList(OptionList):
         for i, fix in enumerate(finding.fixes, 1):
             if i > 1:
                 options.append(None)
-            options.append(Option(Text(f"Fix {i}: {fix.title}", style="bold"), disabled=True))
-            for j, step in enumerate(fix.steps):
+            options.append(Option(hanging((Text(f"Fix {i}: ", style="bold"), Text(fix.title, style="bold"))),
+                                  disabled=True))
+            for j, step in enumerate(fix_commands(fix)):
                 oid = f"fix{i}-step{j}"
                 self.commands[oid] = step
-                options.append(Option(Text(step, style="bold"), id=oid))
+                options.append(Option(hanging(("$ ", command_text(step))), id=oid))
+            for note in fix_notes(fix):
+                options.append(Option(hanging(("  ", Text(note, style="italic"))), disabled=True))
             for j, url in enumerate(fix.docs):
                 oid = f"fix{i}-doc{j}"
                 self.commands[oid] = url
-                options.append(Option(Text("see ", style="dim").append(url, style="underline"), id=oid))
+                options.append(Option(hanging((Text("see ", style="dim"), Text(url, style="underline"))), id=oid))
         self.add_options(options)
         first = next((i for i in range(self.option_count) if not self.get_option_at_index(i).disabled), None)
         self.highlighted = first
@@ -134,17 +139,17 @@ class DetailPane(VerticalScroll):
 
     def show_finding(self, f: Finding, model: RunModel) -> None:
         self.current = f"finding:{f.id}"
-        title = status_badge(f.status).append(" ").append(f.title, style="bold")
-        self.query_one("#d-title", Static).update(title)
+        self.query_one("#d-title", Static).update(hanging((status_badge(f.status).append(" "),
+                                                           Text(f.title, style="bold"))))
         probe = "" if f.probe == f.id else f" · probe {f.probe}"
         meta = Text(f"{f.id}{probe} · {f.layer.value} layer · {seconds(f.duration_ms / 1000)}", style="dim")
         if f.caused_by:
             cause = model.finding(f.caused_by)
-            meta.append("\nfollows from: ", style="dim")
+            meta.append(f"\n{FOLLOWS_FROM.lower()}: ", style="dim")
             meta.append(f"{cause.title} ({cause.id})" if cause else f.caused_by)
         follow = model.consequences(f.id)
         if follow:
-            meta.append(f"\nleads to: {', '.join(c.id for c in follow)}", style="dim")
+            meta.append(f"\n{LEADS_TO.lower()}: {', '.join(c.id for c in follow)}", style="dim")
         self.query_one("#d-meta", Static).update(meta)
         self.query_one("#d-detail", Static).update(Text(f.detail or "(no detail)"))
         self.query_one("#d-evidence", Static).update(evidence_table(f.evidence) if f.evidence else "")

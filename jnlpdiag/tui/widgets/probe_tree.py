@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from jnlpdiag.model import Layer, Status, worst
+from jnlpdiag.model import Finding, Layer, Status, worst
 from jnlpdiag.tui.state import DONE, RUNNING, ProbeView, RunModel
 from jnlpdiag.tui.widgets.labels import STATUS_STYLE, probe_badge, seconds, status_badge
 from jnlpdiag.tui.widgets.tree_util import find, walk
@@ -71,6 +71,19 @@ class ProbeTree(Tree[str]):
         target = find(self.root, keep) if keep else None
         if target is not None:
             self.call_after_refresh(self.move_cursor, target)
+
+    def node_for(self, finding: Finding) -> TreeNode[str] | None:
+        """The row that shows ``finding``: its own leaf, or its probe's row when that is the only one."""
+        return find(self.root, f"finding:{finding.id}") or find(self.root, f"probe:{finding.probe}")
+
+    def select_quietly(self, node: TreeNode[str]) -> None:
+        """Put the cursor on ``node`` (unfolding its parents) and scroll it into view."""
+        parent = node.parent
+        while parent is not None and parent is not self.root:
+            parent.expand()
+            parent = parent.parent
+        self.move_cursor(node)
+        self.call_after_refresh(self.scroll_to_node, node)
 
     def refresh_running(self, model: RunModel, frame: int) -> None:
         """Tick the spinner and elapsed time of running probes without rebuilding the tree."""

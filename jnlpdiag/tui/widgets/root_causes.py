@@ -1,11 +1,14 @@
-"""The "Root cause" panel at the top: one sentence per root cause, its consequences folded under it.
+"""The "Root cause" panel at the top: each root cause in one sentence with its first fix command,
+what it leads to folded under it.
 
 An option list rather than a tree, because a root cause must be readable in full at 80 columns:
-options wrap, tree labels do not. Enter (or a click) on a root cause unfolds what follows from it.
+options wrap (with a hanging indent, so the badge column stays clear), tree labels do not. Enter on
+a root cause unfolds what it leads to and opens its detail.
 """
 
 from __future__ import annotations
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -13,18 +16,31 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from jnlpdiag.model import Finding
+from jnlpdiag.output.wording import first_command, leads_to
 from jnlpdiag.tui.state import RunModel
 from jnlpdiag.tui.widgets.labels import status_badge
+from jnlpdiag.tui.widgets.wrap import command_text, hanging
 
 
 def finding_line(f: Finding, with_layer: bool = True) -> Text:
-    line = status_badge(f.status)
-    line.append(" ")
+    line = Text()
     if with_layer:
         line.append(f"[{f.layer.value}] ", style="dim")
     line.append(f.title)
     line.append(f"  ({f.id})", style="dim")
     return line
+
+
+def root_option(f: Finding, marker: str, follow: int, unfolded: bool) -> RenderableType:
+    """``▸ ✗ FAIL  title (id)  leads to 2 more`` and ``$ first command`` under the title."""
+    title = finding_line(f)
+    if follow and not unfolded:
+        title.append(f"  {leads_to(follow)} (Enter)", style="italic")
+    rows: list[tuple[Text | str, Text | str]] = [(Text(marker).append_text(status_badge(f.status)).append(" "), title)]
+    command = first_command(f.fixes)
+    if command:
+        rows.append((Text("   fix: $ ", style="bold"), command_text(command)))
+    return hanging(*rows)
 
 
 class RootCauseList(OptionList):
@@ -45,18 +61,12 @@ class RootCauseList(OptionList):
             follow = model.consequences(f.id)
             key = f"finding:{f.id}"
             unfolded = key in self.expanded
-            label = Text("▾ " if unfolded and follow else "▸ " if follow else "  ")
-            label.append_text(finding_line(f))
-            if follow and not unfolded:
-                label.append(f"  +{len(follow)} that follow (Enter)", style="italic")
-            step = next((st for fix in f.fixes for st in fix.steps), None)
-            if step:
-                label.append("\n    fix: ", style="bold")
-                label.append(f"$ {step}", style="bold")
-            options.append(Option(label, id=key))
+            marker = "▾ " if unfolded and follow else "▸ " if follow else "  "
+            options.append(Option(root_option(f, marker, len(follow), unfolded), id=key))
             if unfolded:
                 for c in follow:
-                    options.append(Option(Text("    ↳ ").append_text(finding_line(c)), id=f"finding:{c.id}"))
+                    options.append(Option(hanging((Text("    ↳ ").append_text(status_badge(c.status)).append(" "),
+                                                   finding_line(c))), id=f"finding:{c.id}"))
         if not roots:
             warnings, errors = model.warnings(), model.errors()
             if model.running:
@@ -71,7 +81,7 @@ class RootCauseList(OptionList):
                 note = Text(f"No failure found; {' and '.join(parts)}:", style="italic")
             options.append(Option(note, disabled=True))
             for f in (*warnings, *errors):
-                options.append(Option(Text("  ").append_text(finding_line(f)), id=f"finding:{f.id}"))
+                options.append(Option(root_option(f, "  ", 0, False), id=f"finding:{f.id}"))
         elif model.running:
             options.append(Option(Text(f"… still checking ({done}/{total} probes done)", style="italic"),
                                   disabled=True))
@@ -110,5 +120,6 @@ class RootCausePanel(Vertical):
         return self.query_one(RootCauseList)
 
     def update_view(self, model: RunModel) -> None:
-        self.border_title = "Root causes" if len(model.root_causes()) > 1 else "Root cause"
+        count = len(model.root_causes())
+        self.border_title = f"Root causes ({count})" if count > 1 else "Root cause"
         self.options.update_view(model)

@@ -26,7 +26,12 @@ class StatusLine(Horizontal):
         yield ProgressBar(total=1, show_eta=False, show_percentage=False, id="progress")
         yield Label("", id="count")
 
-    def update_view(self, model: RunModel, frame: int = 0, note: str = "") -> None:
+    def update_view(self, model: RunModel, frame: int = 0, badge: str | None = None, note: str = "") -> None:
+        if badge is not None and badge != self.badge:
+            self.badge = badge
+            label = self.query_one("#badge", Label)
+            label.update(badge)
+            label.display = bool(badge)
         done, total = model.progress()
         if model.running:
             verdict = Text(f"{SPINNER[frame % len(SPINNER)]} RUNNING", style="bold cyan")
