@@ -281,6 +281,7 @@ _IPV6 = r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%[\w.]+)?(?![\
 _IP = re.compile(f"{_IPV6}|{_IPV4}")
 _URL_HOST = re.compile(r"[A-Za-z][\w+.-]*://(?:[^@/\s\"'<>]*@)?(?P<h>\[[0-9A-Fa-f:.]+\]|[^:/\s?#\"'<>\]]+)")
 _STAND_IN = re.compile(r"(?:host|ip)_\d+")
+_PLACEHOLDER = re.compile(r"[A-Z][A-Z0-9_]*")  # HOST, JENKINS_HOST: upper case and no dot
 _KEEP_HOSTS = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback", "jenkins", "example.com"}
 
 
@@ -295,6 +296,7 @@ class Anonymizer:
         self.mapping: dict[str, str] = {}
         self._hosts: dict[str, str] = {}  # lower-case host -> replacement
         self._host_re: re.Pattern[str] | None = None
+        self._public: set[str] = set()
         for h in hosts:
             self.add_host(h)
 
@@ -302,7 +304,8 @@ class Anonymizer:
         if not host:
             return
         host = host.strip().strip("[]").rstrip(".")
-        if not host or host.lower() in _KEEP_HOSTS or host.lower() in self._hosts or _STAND_IN.fullmatch(host):
+        if (not host or host.lower() in _KEEP_HOSTS or host.lower() in self._public or host.lower() in self._hosts
+                or _STAND_IN.fullmatch(host)):
             return  # stand-ins are not hosts: a text anonymized twice must stay the same
         try:
             ip = ipaddress.ip_address(host.split("%")[0])
@@ -322,6 +325,16 @@ class Anonymizer:
             r"(?<![\w.-])(?:" + "|".join(re.escape(h) for h in ordered) + r")(?![\w-]|\.[\w-])", re.IGNORECASE
         )
 
+    def keep_public(self, url: str) -> None:
+        """The host of a public documentation link the tool itself cites (github.com, jenkins.io):
+        nothing to hide, and replacing it would break the link."""
+        try:
+            host = urlsplit(url).hostname
+        except ValueError:
+            return
+        if host and host.lower() not in self._hosts:
+            self._public.add(host.lower())
+
     def add_url(self, url: str | None) -> None:
         if not url:
             return
@@ -333,7 +346,10 @@ class Anonymizer:
 
     def learn(self, text: str) -> None:
         for m in _URL_HOST.finditer(text):
-            self.add_host(m.group("h"))
+            host = m.group("h")
+            if _PLACEHOLDER.fullmatch(host):
+                continue  # http://HOST:PORT/ in a fix text is a placeholder, not a host to hide
+            self.add_host(host)
 
     def _ip_name(self, ip: str) -> str:
         if ip not in self.mapping:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from jnlpdiag import __version__
+from jnlpdiag.bundle.anonymize import anonymize_report, citation_hosts
 from jnlpdiag.redact import Anonymizer, Redactor
 from jnlpdiag.report import Report
 
@@ -47,6 +48,8 @@ def _walk(value: Any, fn: Callable[[str], str]) -> Any:
 
 def _collect_hosts(data: dict[str, Any], anon: Anonymizer) -> None:
     """Teach the anonymizer every host the report names: URLs, host:port settings, host keys."""
+    for host in citation_hosts():
+        anon.keep_public(f"https://{host}/")
     for name, entry in (data.get("settings") or {}).items():
         value = entry.get("value") if isinstance(entry, dict) else entry
         if not isinstance(value, str):
@@ -101,11 +104,14 @@ def write_bundle(
     anon = Anonymizer() if anonymize else None
     if anon is not None:
         _collect_hosts(clean, anon)
-        clean = _walk(clean, anon)
+        # Free text and address values only: ids, layers, statuses and keys are the schema's.
+        clean = anonymize_report(clean, anon)
 
     def scrub(text: str) -> str:
-        text = redactor(text)
-        return anon(text) if anon is not None else text
+        # Every file is rendered from the anonymized data; a second anonymizer pass over a whole
+        # file would rewrite schema values and the renderers' own words, so only secrets are
+        # scrubbed again.
+        return redactor(text)
 
     notes: list[str] = []
     pcap: bytes | None = None
