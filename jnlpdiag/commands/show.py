@@ -1,4 +1,4 @@
-"""``jnlpdiag show REPORT``: open a saved report (report.json or a bundle folder) read-only.
+"""``jnlpdiag show REPORT``: open a saved report (report.json, a bundle folder or its zip) read-only.
 
 What a support engineer does with the file attached to a ticket. The file is untrusted: it is
 validated (size, JSON, schema, field types) and every string is stripped of terminal control
@@ -14,12 +14,13 @@ from jnlpdiag.redact import Redactor
 from jnlpdiag.report import EXIT_ERROR
 
 NAME = "show"
-HELP = "open a saved report (report.json or a bundle folder) in the UI, read-only"
+HELP = "open a saved report (report.json, a bundle folder or the bundle zip) in the UI, read-only"
 ORDER = 16
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("report", metavar="REPORT", help="a jnlpdiag.report/1 JSON file, or a bundle folder")
+    parser.add_argument("report", metavar="REPORT",
+                        help="a jnlpdiag.report/1 JSON file, a bundle folder, or the bundle zip (report --zip)")
     parser.add_argument("--export-dir", metavar="DIR", help="where the export key (x) writes a copy")
     parser.add_argument("--redact", action="append", default=[], metavar="VALUE",
                         help="extra value to redact from all output")

@@ -1,4 +1,5 @@
-"""Read a saved ``jnlpdiag.report/1`` (a file, or a bundle folder holding report.json) defensively.
+"""Read a saved ``jnlpdiag.report/1`` (a file, a bundle folder holding report.json, or the bundle's
+zip from ``report --zip``) defensively.
 
 The file usually comes from someone else's machine, attached to a ticket: it may be truncated, not
 JSON, another tool's JSON, huge, deeply nested, or made to break a parser. Every such case becomes a
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from pathlib import Path
 
 from jnlpdiag.report import SCHEMA_ID, Report
@@ -38,17 +40,63 @@ def report_path(path: str | os.PathLike[str]) -> Path:
     return p
 
 
-def load_report(path: str | os.PathLike[str]) -> tuple[Report, Path]:
-    """Parse and validate a saved report; returns it and the file actually read."""
-    file = report_path(path)
+MAX_ZIP_BYTES = 64 * 1024 * 1024  # a bundle zip holds a report, pages and at most a bounded capture
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _zip_member(file: Path, zf: zipfile.ZipFile) -> zipfile.ZipInfo:
+    """The bundle's report.json: at the top of the zip or in its one folder (``report --zip`` writes
+    ``DIR/report.json``)."""
+    found = [i for i in zf.infolist()
+             if not i.is_dir() and i.filename.rsplit("/", 1)[-1] in BUNDLE_REPORT_NAMES and i.filename.count("/") <= 1]
+    if not found:
+        raise ReportFileError(f"{file}: a zip without report.json (is it a jnlpdiag bundle?)")
+    found.sort(key=lambda i: i.filename.count("/"))
+    if len(found) > 1 and found[0].filename.count("/") == found[1].filename.count("/"):
+        raise ReportFileError(f"{file}: a zip holding several reports ({found[0].filename}, {found[1].filename})")
+    return found[0]
+
+
+def _read_zip(file: Path) -> bytes:
+    """report.json out of a bundle zip, decompressed at most MAX_BYTES + 1 (a zip bomb stops there)."""
     try:
-        size = file.stat().st_size
-        if size > MAX_BYTES:
-            raise ReportFileError(f"{file}: {size} bytes is too large for a jnlpdiag report (limit {MAX_BYTES})")
-        with open(file, "rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
+        if file.stat().st_size > MAX_ZIP_BYTES:
+            raise ReportFileError(f"{file}: too large for a jnlpdiag bundle zip (limit {MAX_ZIP_BYTES} bytes)")
+        with zipfile.ZipFile(file) as zf:
+            info = _zip_member(file, zf)
+            if info.file_size > MAX_BYTES:
+                raise ReportFileError(f"{file}: {info.filename} is too large for a jnlpdiag report")
+            with zf.open(info) as fh:
+                return fh.read(MAX_BYTES + 1)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError) as exc:
+        if isinstance(exc, ReportFileError):
+            raise
+        raise ReportFileError(f"{file}: a damaged or unsupported zip ({str(exc)[:200]})") from None
+    except RuntimeError as exc:  # an encrypted member
+        raise ReportFileError(f"{file}: cannot read the zip ({str(exc)[:200]})") from None
     except OSError as exc:
         raise ReportFileError(f"{file}: cannot read it: {exc.strerror or exc}") from None
+
+
+def _read(file: Path) -> bytes:
+    try:
+        size = file.stat().st_size
+        with open(file, "rb") as fh:
+            if fh.read(4) == ZIP_MAGIC:
+                return _read_zip(file)
+            fh.seek(0)
+            if size > MAX_BYTES:
+                raise ReportFileError(f"{file}: {size} bytes is too large for a jnlpdiag report (limit {MAX_BYTES})")
+            return fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise ReportFileError(f"{file}: cannot read it: {exc.strerror or exc}") from None
+
+
+def load_report(path: str | os.PathLike[str]) -> tuple[Report, Path]:
+    """Parse and validate a saved report (a file, a bundle folder or a bundle zip); returns it and
+    the file actually read."""
+    file = report_path(path)
+    raw = _read(file)
     if len(raw) > MAX_BYTES:  # grew while we looked (a FIFO or /dev/zero behind a symlink)
         raise ReportFileError(f"{file}: too large for a jnlpdiag report (limit {MAX_BYTES} bytes)")
     try:

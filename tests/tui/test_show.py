@@ -14,7 +14,7 @@ from jnlpdiag.redact import Redactor
 from jnlpdiag.tui.app import JnlpdiagApp
 from jnlpdiag.tui.loading import ReportFileError, load_report
 from jnlpdiag.tui.state import sanitized_report
-from tests.peers.util import run_cli
+from tests.peers.util import clean_env, run_cli
 from tests.tui.conftest import run_async, screen_text
 
 DATA = Path(__file__).parent / "data"
@@ -153,3 +153,40 @@ async def test_read_only_ui_has_no_run_actions_and_keeps_hostile_text_inert(tmp_
                 break
             await pilot.pause(0.05)
         assert app.last_export is not None and Path(app.last_export).exists()
+
+
+def test_show_opens_the_tools_own_zipped_bundle(tmp_path):
+    """`report --zip` writes DIR.zip; `show DIR.zip` reads it as `show DIR` does (issue 13 §5)."""
+    import socket
+    import zipfile
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # connection refused: a FAIL to carry in the bundle
+    made = run_cli("report", "--out", str(tmp_path / "ticket"), "--zip", "--url", f"http://127.0.0.1:{port}/",
+                   "--probe", "discovery", "--from-process", "none", "--timeout", "3",
+                   env=clean_env(TMPDIR=str(tmp_path)))
+    assert made.code == 2, made.stderr
+    zipped = run_cli("show", str(tmp_path / "ticket.zip"))
+    folder = run_cli("show", str(tmp_path / "ticket"))
+    assert zipped.code == folder.code == 2, zipped.stderr
+    assert zipped.stdout == folder.stdout and "connection refused" in zipped.stdout
+
+    def one_line_error(path, expect):
+        r = run_cli("show", str(path))
+        assert r.code == 3 and r.stdout == "" and len(r.stderr.splitlines()) == 1 and expect in r.stderr, r.stderr
+
+    report_json = (tmp_path / "ticket" / "report.json").read_bytes()
+    with zipfile.ZipFile(tmp_path / "none.zip", "w") as zf:
+        zf.writestr("ticket/summary.md", "# no report here")
+    one_line_error(tmp_path / "none.zip", "a zip without report.json")
+    with zipfile.ZipFile(tmp_path / "two.zip", "w") as zf:
+        zf.writestr("a/report.json", report_json)
+        zf.writestr("b/report.json", report_json)
+    one_line_error(tmp_path / "two.zip", "several reports")
+    with zipfile.ZipFile(tmp_path / "bomb.zip", "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("ticket/report.json", b" " * (17 * 1024 * 1024))  # 17 MiB of spaces, ~17 KiB zipped
+    one_line_error(tmp_path / "bomb.zip", "too large")
+    (tmp_path / "cut.zip").write_bytes((tmp_path / "ticket.zip").read_bytes()[:200])
+    one_line_error(tmp_path / "cut.zip", "damaged")
