@@ -97,10 +97,17 @@ class Finding:
     fixes: list[Fix] = field(default_factory=list)
     caused_by: str | None = None
     duration_ms: float = 0.0
+    # The folding rule (see :func:`fold`): premises this verdict rests on, premises it disproves,
+    # and whether it is information only (a comparison run: never a root cause, no exit code).
+    rests_on: tuple[str, ...] = ()
+    breaks: tuple[str, ...] = ()
+    informational: bool = False
 
     def __post_init__(self) -> None:
         self.layer = Layer(self.layer)
         self.status = Status(self.status)
+        self.rests_on = tuple(self.rests_on)
+        self.breaks = tuple(self.breaks)
         if "\n" in self.title:
             raise FindingError(f"finding {self.id}: title must be one line")
         if self.status.needs_fix and not self.fixes:
@@ -118,6 +125,9 @@ class Finding:
             "fixes": [f.to_dict() for f in self.fixes],
             "caused_by": self.caused_by,
             "duration_ms": round(self.duration_ms, 1),
+            "rests_on": list(self.rests_on),
+            "breaks": list(self.breaks),
+            "informational": self.informational,
         }
 
     @classmethod
@@ -133,19 +143,65 @@ class Finding:
             fixes=[Fix.from_dict(f) for f in data.get("fixes") or []],
             caused_by=data.get("caused_by"),
             duration_ms=float(data.get("duration_ms") or 0.0),
+            rests_on=tuple(str(p) for p in data.get("rests_on") or ()),
+            breaks=tuple(str(p) for p in data.get("breaks") or ()),
+            informational=bool(data.get("informational", False)),
         )
+
+
+def verdict(findings: list[Finding]) -> Status:
+    """The run's status: the worst of its findings, information-only findings left out."""
+    return worst([f.status for f in findings if not f.informational])
+
+
+# Premises the built-in probes rest their verdicts on (docs/probes.md, "Folding"). A probe may
+# name others; these are the shared vocabulary.
+PREMISES: dict[str, str] = {
+    "url-answers": "something answers HTTP(S) at the Jenkins URL",
+    "jenkins-at-url": "what answers at the URL is Jenkins (X-Jenkins header)",
+    "agent-listener-published": "<url>tcpSlaveAgentListener/ names a usable agent port",
+    "agent-port-reachable": "a TCP connection to the agent port opens",
+    "agent-port-is-listener": "what listens on the agent port is Jenkins' agent listener",
+    "tls-session-acceptable": "the agent's JVM accepts the TLS session of the Jenkins URL",
+    "websocket-upgrade-unhindered": "no middlebox cuts a request that carries 'Upgrade: websocket'",
+}
+
+_BREAKING = (Status.FAIL, Status.ERROR)
+
+
+def fold(findings: list[Finding], finding: Finding) -> str | None:
+    """The finding that explains ``finding``, by the folding rule, or None.
+
+    A warning, failure or error that rests on a premise is folded under the earliest failure (in
+    ``findings``' order) that breaks one of those premises (a skip names its cause itself); an information-only finding neither
+    folds others nor is a cause. A finding never rests on a premise it breaks itself, and a link
+    that would close a loop is not made.
+    """
+    if finding.status in (Status.PASS, Status.SKIP) or finding.caused_by is not None:
+        return finding.caused_by
+    premises = set(finding.rests_on) - set(finding.breaks)
+    if not premises:
+        return None
+    for earlier in findings:
+        if (earlier is finding or earlier.informational or earlier.status not in _BREAKING
+                or not premises.intersection(earlier.breaks)):
+            continue
+        if resolve_root(earlier.id, findings) != finding.id:
+            return earlier.id
+    return None
 
 
 def root_causes(findings: list[Finding]) -> list[Finding]:
     """Failing findings that do not follow from another finding, host layer first.
 
-    A ``caused_by`` that names no finding in the run does not hide a failure: it is still a root.
+    Information-only findings (comparison runs) are never root causes. A ``caused_by`` that
+    names no finding in the run does not hide a failure: it is still a root.
     """
     ids = {f.id for f in findings}
     roots = [
         f
         for f in findings
-        if f.status is Status.FAIL and (f.caused_by is None or f.caused_by not in ids)
+        if f.status is Status.FAIL and not f.informational and (f.caused_by is None or f.caused_by not in ids)
     ]
     return sorted(roots, key=lambda f: f.layer.rank)
 

@@ -55,10 +55,11 @@ class Context:
     _RESERVE_FRACTION = 0.03
     _RESERVE_MIN = 0.15
 
-    def __init__(self, state: RunState, probe_id: str, layer: Layer) -> None:
+    def __init__(self, state: RunState, probe_id: str, layer: Layer, rests_on: tuple[str, ...] = ()) -> None:
         self._state = state
         self.probe_id = probe_id
         self.layer = layer
+        self.rests_on = rests_on
         self._started = time.monotonic()
 
     @property
@@ -131,8 +132,15 @@ class Context:
         evidence: dict[str, Any] | None = None,
         fixes: Iterable[Fix] = (),
         caused_by: str | None = None,
+        rests_on: Iterable[str] | None = None,
+        breaks: Iterable[str] = (),
+        informational: bool = False,
     ) -> Finding:
-        """Make a finding of this probe; ``duration_ms`` counts from the probe's start."""
+        """Make a finding of this probe; ``duration_ms`` counts from the probe's start.
+
+        ``rests_on`` defaults to the probe's own ``rests_on``; ``breaks`` names the premises a
+        failure disproves; the runner folds later failures resting on them under it (model.fold).
+        """
         # Titles often quote outside text (a server's status line, a JVM's message): keep them one
         # line and bounded, whatever that text holds.
         title = " ".join(title.split())
@@ -149,6 +157,9 @@ class Context:
             fixes=list(fixes),
             caused_by=caused_by,
             duration_ms=(time.monotonic() - self._started) * 1000.0,
+            rests_on=tuple(self.rests_on if rests_on is None else rests_on),
+            breaks=tuple(breaks),
+            informational=informational,
         )
 
 
@@ -160,6 +171,8 @@ class Probe:
     description: ClassVar[str]
     requires: ClassVar[tuple[str, ...]] = ()
     after: ClassVar[tuple[str, ...]] = ()
+    # Premises every finding of this probe rests on unless it says otherwise (model.PREMISES).
+    rests_on: ClassVar[tuple[str, ...]] = ()
 
     def run(self, ctx: Context) -> AsyncIterator[Finding]:
         raise NotImplementedError
@@ -175,6 +188,7 @@ def probe(
     description: str,
     requires: Iterable[str] = (),
     after: Iterable[str] = (),
+    rests_on: Iterable[str] = (),
 ) -> Callable[[ProbeFunction], type[Probe]]:
     """Turn an async generator function ``f(ctx)`` into a probe class (for small plug-ins)."""
 
@@ -185,6 +199,7 @@ def probe(
             "description": description,
             "requires": tuple(requires),
             "after": tuple(after),
+            "rests_on": tuple(rests_on),
             "run": lambda self, ctx: fn(ctx),
             "__doc__": fn.__doc__,
             "__module__": fn.__module__,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jnlpdiag import __version__
-from jnlpdiag.model import Finding, Status, consequences, root_causes, worst
+from jnlpdiag.model import Finding, Status, consequences, root_causes, verdict
 
 SCHEMA_ID = "jnlpdiag.report/1"
 
@@ -54,7 +54,7 @@ class Report:
 
     @property
     def status(self) -> Status:
-        return worst([f.status for f in self.findings])
+        return verdict(self.findings)
 
     @property
     def exit_code(self) -> int:

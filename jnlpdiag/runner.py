@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jnlpdiag.agent import AgentView, build_agent_view
-from jnlpdiag.model import Finding, Fix, Status, resolve_root, worst
+from jnlpdiag.model import Finding, Fix, Status, fold, resolve_root, worst
 from jnlpdiag.probe import Context, DeadlineExceeded, Probe, RunState
 from jnlpdiag.report import Report
 from jnlpdiag.settings import Settings
@@ -109,6 +109,7 @@ class Runner:
             finding.id = f"{base}#{n}"
             n += 1
         self._ids.add(finding.id)
+        finding.caused_by = fold(state.findings, finding)
         state.findings.append(finding)
         self._emit(FindingEmitted(finding))
 
@@ -132,6 +133,9 @@ class Runner:
         await asyncio.gather(
             *(self._run_one(p, selected, state, cycles, statuses) for p in self.probe_classes)
         )
+        # Probes run concurrently: a failure may have landed before the one that explains it.
+        for finding in state.findings:
+            finding.caused_by = fold(state.findings, finding)
         report = Report(
             findings=state.findings,
             settings=self.settings.public_dict(),
@@ -154,7 +158,7 @@ class Runner:
         cycles: set[str],
         statuses: dict[str, Status],
     ) -> None:
-        ctx = Context(state, cls.id, cls.layer)
+        ctx = Context(state, cls.id, cls.layer, getattr(cls, "rests_on", ()))
         cancelled = False
         try:
             if cls.id in cycles:

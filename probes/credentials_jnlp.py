@@ -67,6 +67,7 @@ class CredentialsJnlpProbe(Probe):
     description = ("Check the agent secret by decrypting <url>computer/<name>/jenkins-agent.jnlp?encrypt=true "
                    "(the secret is never sent)")
     after = ("discovery",)
+    rests_on = ("url-answers", "jenkins-at-url", "tls-session-acceptable")
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         s = ctx.settings
@@ -82,7 +83,8 @@ class CredentialsJnlpProbe(Probe):
         secret = s.secret.reveal().strip()
         if len(secret) < 32 or any(c not in "0123456789abcdefABCDEF" for c in secret):
             yield ctx.finding(self.id, Status.FAIL, "The secret is not hexadecimal: agent.jar cannot decrypt with it",
-                              evidence={"secret_length": len(secret)}, fixes=[fix("jnlp_secret_format", **values)])
+                              evidence={"secret_length": len(secret)}, fixes=[fix("jnlp_secret_format", **values)],
+                              rests_on=())
             return
         # Trust is the TLS probes' verdict; here only the secret matters.
         untrusted = any(f.id == "discovery.https" for f in ctx.findings_of("discovery"))

@@ -93,6 +93,9 @@ class DiscoveryProbe(Probe):
     id = "discovery"
     layer = Layer.NETWORK
     description = "Jenkins at the URL (X-Jenkins) and /tcpSlaveAgentListener/ headers, over the agent's proxy route"
+    # The listener's headers mean something only when Jenkins answers at the URL.
+    rests_on = ("url-answers", "jenkins-at-url")
+    _NO_URL = ("url-answers", "jenkins-at-url", "agent-listener-published")
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         s = ctx.settings
@@ -104,12 +107,12 @@ class DiscoveryProbe(Probe):
                 return
             yield ctx.finding("discovery", Status.FAIL, "No Jenkins URL: the agent has nowhere to connect",
                               detail="No --url flag, .jnlp file, agent process or JENKINS_URL variable gave a URL.",
-                              fixes=[fix(_CATALOG, "give_url")])
+                              fixes=[fix(_CATALOG, "give_url")], breaks=self._NO_URL)
             return
         parts = urlsplit(s.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             yield ctx.finding("discovery", Status.FAIL, f"Not an http(s) URL: {s.url[:100]}",
-                              evidence={"url": s.url}, fixes=[fix(_CATALOG, "bad_url")])
+                              evidence={"url": s.url}, fixes=[fix(_CATALOG, "bad_url")], breaks=self._NO_URL)
             return
         host = parts.hostname
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -133,6 +136,7 @@ class DiscoveryProbe(Probe):
                 detail=f"{root.message}. Discovery continued without verification; whether the agent's JVM "
                        "trusts it is the tls.java probe's verdict.",
                 evidence={"error": root.message, "ca_file": s.ca_file}, fixes=[fix(_CATALOG, "untrusted_https", **values)],
+                rests_on=("tls-session-acceptable",),
             )
             root, listener = await asyncio.gather(
                 _get(ctx, s.url, route, False, {}), _get(ctx, listener_url, route, False, headers)
@@ -155,7 +159,7 @@ class DiscoveryProbe(Probe):
         ctx.publish(route=route.describe())
         if not differs:
             return ctx.finding("discovery.route", Status.PASS, f"Agent and curl take the same route: {route.describe()}",
-                               evidence=evidence)
+                               evidence=evidence, rests_on=())
         if route.proxy:
             curl_cmd = f"curl -sI --proxy http://{route.proxy.host}:{route.proxy.port} {values['url']}"
         else:
@@ -167,24 +171,31 @@ class DiscoveryProbe(Probe):
             "discovery.route", Status.PASS if ok else Status.WARN,
             "The agent takes a different route than curl would" + ("" if ok else " (and that route failed)"),
             detail=detail, evidence=evidence,
-            fixes=[] if ok else [fix(_CATALOG, "route_differs", curl_command=curl_cmd)],
+            fixes=[] if ok else [fix(_CATALOG, "route_differs", curl_command=curl_cmd)], rests_on=(),
         )
 
     # -- is it Jenkins? --------------------------------------------------------------------------
 
-    def _network_error(self, ctx: Context, fid: str, err: HttpError, what: str, values: dict[str, Any]) -> Finding:
+    def _network_error(self, ctx: Context, fid: str, err: HttpError, what: str, values: dict[str, Any],
+                       breaks: tuple[str, ...], rests_on: tuple[str, ...]) -> Finding:
         key = {"dns": "dns", "refused": "refused", "timeout": "timeout", "proxy": "proxy_refused",
                "tls": "https_error"}.get(err.kind, "network_other")
+        if err.kind == "tls":
+            # Whether the agent's JVM takes this TLS session is tls.java's verdict: when it refuses
+            # too, that failure explains this one; nothing here says no HTTP server answers.
+            breaks = tuple(b for b in breaks if b != "url-answers")
+            rests_on = (*rests_on, "tls-session-acceptable")
         return ctx.finding(
             fid, Status.FAIL, f"{what}: {err.message}"[:200],
             detail=f"Stage: {err.stage or 'request'}. Class: {err.kind}.",
             evidence={"error_class": err.kind, "stage": err.stage, "error": err.message, "url": values["url"]},
-            fixes=[fix(_CATALOG, key, **values)],
+            fixes=[fix(_CATALOG, key, **values)], breaks=breaks, rests_on=rests_on,
         )
 
     def _root_finding(self, ctx: Context, root: Response | HttpError, values: dict[str, Any]) -> Finding:
         if isinstance(root, HttpError):
-            return self._network_error(ctx, "discovery.jenkins", root, f"Cannot reach {values['url']}", values)
+            return self._network_error(ctx, "discovery.jenkins", root, f"Cannot reach {values['url']}", values,
+                                       breaks=("url-answers", "jenkins-at-url"), rests_on=())
         evidence: dict[str, Any] = {
             "http_status": root.status, "jenkins_version": root.headers.get("X-Jenkins"),
             "server": root.headers.get("Server"), "reverse_proxy": _proxy_name(root),
@@ -198,7 +209,7 @@ class DiscoveryProbe(Probe):
             version = root.headers.get("X-Jenkins") or "(version hidden)"
             note = " (anonymous read is denied, which is normal)" if root.status == 403 else ""
             return ctx.finding("discovery.jenkins", Status.PASS, f"Jenkins {version} answers at {values['url']}{note}",
-                               evidence=evidence)
+                               evidence=evidence, rests_on=())
         if 300 <= root.status < 400 and root.location:
             target = urljoin(values["url"], root.location)
             evidence["location"] = target
@@ -209,6 +220,7 @@ class DiscoveryProbe(Probe):
                 + "; it was reported, not followed. agent.jar does not follow a redirect that changes the scheme.",
                 evidence=evidence,
                 fixes=[fix(_CATALOG, "redirect", location=target, location_root=target)],
+                breaks=("jenkins-at-url",), rests_on=(),
             )
         title = _page_title(root)
         evidence["page_title"] = title
@@ -219,11 +231,13 @@ class DiscoveryProbe(Probe):
                 detail="Jenkins sends X-Jenkins even on its own 403; this answer has none, so a gateway (SSO, "
                        f"WAF, proxy) answered. Page title: {title!r}.",
                 evidence=evidence, fixes=[fix(_CATALOG, "auth_wall", **values)],
+                breaks=("jenkins-at-url",), rests_on=(),
             )
         return ctx.finding(
             "discovery.jenkins", Status.FAIL, f"Not Jenkins: {values['url']} answers without an X-Jenkins header",
             detail=f"HTTP {root.status}, Server {root.headers.get('Server')!r}, page title {title!r}.",
             evidence=evidence, fixes=[fix(_CATALOG, "not_jenkins", **values)],
+            breaks=("jenkins-at-url",), rests_on=(),
         )
 
     # -- the TCP agent listener's headers ---------------------------------------------------------
@@ -232,11 +246,10 @@ class DiscoveryProbe(Probe):
                            jenkins: Finding, values: dict[str, Any]) -> list[Finding]:
         s = ctx.settings
         root_failed = jenkins.status is Status.FAIL
-        caused_by = jenkins.id if root_failed else None
+        listener_broken = ("agent-listener-published",)
         if isinstance(listener, HttpError):
-            f = self._network_error(ctx, "discovery", listener, f"Cannot fetch {values['listener_url']}", values)
-            f.caused_by = caused_by
-            return [f]
+            return [self._network_error(ctx, "discovery", listener, f"Cannot fetch {values['listener_url']}", values,
+                                        breaks=listener_broken, rests_on=self.rests_on)]
         h = listener.headers
         evidence: dict[str, Any] = {
             "http_status": listener.status,
@@ -249,7 +262,7 @@ class DiscoveryProbe(Probe):
 
         def fail(title: str, key: str, detail: str = "", extra: list[Fix] | None = None, **kw: Any) -> list[Finding]:
             return [ctx.finding("discovery", Status.FAIL, title, detail=detail, evidence=evidence,
-                                fixes=[fix(_CATALOG, key, **{**values, **kw}), *(extra or [])], caused_by=caused_by)]
+                                fixes=[fix(_CATALOG, key, **{**values, **kw}), *(extra or [])], breaks=listener_broken)]
 
         if listener.status == 404:
             if root_failed:

@@ -61,6 +61,7 @@ class Jnlp4HandshakeProbe(Probe):
     description = ("JNLP4-connect like agent.jar: preamble, ACK, TLS, instance identity, connection headers "
                    "(name and secret only with --auth-check; never a cookie)")
     requires = ("tcp",)
+    rests_on = ("agent-listener-published", "agent-port-reachable", "agent-port-is-listener")
     after = ("discovery", "network.middlebox")
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:

@@ -25,6 +25,7 @@ class Jnlp4PingProbe(Probe):
     layer = Layer.PROTOCOL
     description = "Protocol:Ping on the agent port: the listener must answer 'Ping' (no secret involved)"
     requires = ("tcp",)
+    rests_on = ("agent-listener-published", "agent-port-reachable", "agent-port-is-listener")
     after = ("discovery",)
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:

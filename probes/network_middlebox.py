@@ -125,7 +125,9 @@ class MiddleboxProbe(Probe):
                 f"{values['url_host']}:{values['url_port']} answers",
                 detail="The SYN to the agent port gets no answer at all, yet the web port of the same Jenkins "
                        "connects: a rule drops the agent port (security group, NetworkPolicy, host firewall).",
-                evidence=evidence, caused_by=None, fixes=[fix("middlebox_firewall", **values)])
+                evidence=evidence, fixes=[fix("middlebox_firewall", **values)],
+                # The same fault as tcp's timeout, told more precisely: folded under it.
+                rests_on=("agent-port-reachable",))
         return ctx.finding(self.id, Status.PASS,
                            f"Not a port-specific filter: {values['url_host']}:{values['url_port']} is {web} too",
                            evidence=evidence)
@@ -153,7 +155,8 @@ class MiddleboxProbe(Probe):
                 self.id, Status.FAIL,
                 f"Proxy {proxy.host}:{proxy.port} refuses CONNECT to the agent port {values['port']} but allows "
                 f"{values['url_port']}", evidence=evidence,
-                fixes=[fix("middlebox_proxy_connect", proxy=f"{proxy.host}:{proxy.port}", status=status, **values)])
+                fixes=[fix("middlebox_proxy_connect", proxy=f"{proxy.host}:{proxy.port}", status=status, **values)],
+                rests_on=("agent-port-reachable",))
         return ctx.finding(self.id, Status.PASS,
                            f"Proxy {proxy.host}:{proxy.port} refuses CONNECT to the URL's port too: not a port policy",
                            evidence=evidence)
@@ -182,13 +185,18 @@ class MiddleboxProbe(Probe):
         evidence.update(upgrade_status=result.status, upgrade_error=result.error_kind)
         if result.status is None and result.error_kind in ("reset", "closed", "timeout"):
             evidence["stage"] = "upgrade_request"
+            comparison = not ctx.settings.websocket
+            # The agent uses TCP: the WebSocket path is a comparison, information only (a warning
+            # that neither raises the exit code nor becomes a root cause).
             return ctx.finding(
-                fid, Status.FAIL,
-                f"Middlebox: the WebSocket upgrade to {values['url_host']}:{values['url_port']} is "
+                fid, Status.WARN if comparison else Status.FAIL,
+                ("(comparison; the agent uses TCP) " if comparison else "")
+                + f"Middlebox: the WebSocket upgrade to {values['url_host']}:{values['url_port']} is "
                 f"{result.error_kind} while plain HTTP gets {resp.status}",
                 detail=f"{result.error}. The same address answers GET <url>login; only the request carrying "
                        "'Upgrade: websocket' dies: a DPI/IPS rule.",
-                evidence=evidence, fixes=[fix("middlebox_dpi_ws", **values)])
+                evidence=evidence, fixes=[fix("middlebox_dpi_ws", **values)],
+                breaks=("websocket-upgrade-unhindered",), informational=comparison)
         evidence["stage"] = "response"
         return ctx.finding(fid, Status.PASS, "The WebSocket upgrade request gets an HTTP answer: no DPI reset",
                            evidence=evidence)

@@ -29,6 +29,9 @@ from jnlpdiag.probe import Context, Probe
 _CATALOG = "tcp"
 _HELLO = b"GET / HTTP/1.0\r\n\r\n"  # >= 10 bytes, or the listener blocks in readFully
 _MAX_HELLO_ANSWER = 8192
+# The premises a failure here disproves (model.PREMISES): what rests on them is folded under it.
+_UNREACHABLE = ("agent-port-reachable", "agent-port-is-listener")
+_NOT_LISTENER = ("agent-port-is-listener",)
 
 
 def split_host_port(value: str) -> tuple[str | None, int | None]:
@@ -89,6 +92,7 @@ class TcpProbe(Probe):
     layer = Layer.NETWORK
     description = "TCP connect to the agent port (IPv4 and IPv6 apart, through the agent's proxy) and ask what answers"
     after = ("discovery",)
+    rests_on = ("agent-listener-published",)
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         s = ctx.settings
@@ -96,6 +100,8 @@ class TcpProbe(Probe):
             yield ctx.finding("tcp.agent_port", Status.SKIP,
                               "WebSocket agent: the TCP agent port is not used (the HTTP(S) port carries the channel)")
             return
+        if s.direct:  # -direct names the port itself: nothing rests on discovery
+            ctx.rests_on = ()
         target = self._target(ctx)
         if isinstance(target, Finding):
             yield target
@@ -116,7 +122,7 @@ class TcpProbe(Probe):
             ctx.publish(host=host, port=port, source=source, result=kind, connected=False)
             yield ctx.finding("tcp.agent_port", Status.FAIL, f"Cannot resolve {host}: {msg}",
                               evidence={"result": kind, "host": host, "port": port, "source": source},
-                              fixes=[fix(_CATALOG, "dns", **values)])
+                              fixes=[fix(_CATALOG, "dns", **values)], breaks=_UNREACHABLE)
             return
         addresses = list(dict.fromkeys((int(info[0]), str(info[4][0])) for info in infos))
         timeout = ctx.step_timeout()
@@ -138,7 +144,7 @@ class TcpProbe(Probe):
                               detail=self._explain(overall, source),
                               evidence=evidence, fixes=[fix(_CATALOG, overall if overall in (
                                   "refused", "timeout", "reset", "unreachable") else "refused",
-                                  address=first["address"], **values)])
+                                  address=first["address"], **values)], breaks=_UNREACHABLE)
             return
         failed = [r for r in results if r["result"] != CONNECTED]
         best = min(connected, key=lambda r: r["latency_ms"])
@@ -164,7 +170,7 @@ class TcpProbe(Probe):
 
         def bad(option: str, value: str, title: str) -> Finding:
             return ctx.finding("tcp.agent_port", Status.FAIL, title, evidence={option: value},
-                               fixes=[fix(_CATALOG, "bad_target", value=value)])
+                               fixes=[fix(_CATALOG, "bad_target", value=value)], breaks=_UNREACHABLE, rests_on=())
 
         if s.direct:
             try:
@@ -229,7 +235,7 @@ class TcpProbe(Probe):
             evidence["result"] = kind
             ctx.publish(host=host, port=port, source=source, result=kind, connected=False)
             yield ctx.finding("tcp.agent_port", Status.FAIL, f"Cannot reach the proxy {proxy.host}:{proxy.port}: {msg}",
-                              evidence=evidence, fixes=[fix(_CATALOG, "proxy_refused", **values)])
+                              evidence=evidence, fixes=[fix(_CATALOG, "proxy_refused", **values)], breaks=_UNREACHABLE)
             return
         try:
             # JnlpAgentEndpoint.open: "CONNECT host:port HTTP/1.1\r\nHost: host\r\n[Proxy-Authorization]\r\n\r\n"
@@ -249,7 +255,7 @@ class TcpProbe(Probe):
             evidence["result"] = kind
             ctx.publish(host=host, port=port, source=source, result=kind, connected=False)
             yield ctx.finding("tcp.agent_port", Status.FAIL, f"Proxy {proxy.host}:{proxy.port} did not answer CONNECT: {msg}",
-                              evidence=evidence, fixes=[fix(_CATALOG, "proxy_refused", **values)])
+                              evidence=evidence, fixes=[fix(_CATALOG, "proxy_refused", **values)], breaks=_UNREACHABLE)
             return
         status = status_line.decode("latin-1").strip()
         evidence["proxy_status"] = status
@@ -261,7 +267,7 @@ class TcpProbe(Probe):
             yield ctx.finding("tcp.agent_port", Status.FAIL,
                               f"Proxy refuses CONNECT to {host}:{port}: {status[:80] or 'Proxy socket closed'}",
                               detail="agent.jar reports 'Got a bad response from proxy: ...' (remoting JnlpAgentEndpoint).",
-                              evidence=evidence, fixes=[fix(_CATALOG, "proxy_refused", **values)])
+                              evidence=evidence, fixes=[fix(_CATALOG, "proxy_refused", **values)], breaks=_UNREACHABLE)
             return
         evidence.update(result=CONNECTED, latency_ms=round((time.monotonic() - t0) * 1000, 1))
         ctx.publish(host=host, port=port, source=source, result=CONNECTED, connected=True, via_proxy=evidence["proxy"])
@@ -304,7 +310,7 @@ class TcpProbe(Probe):
                                detail="A Jenkins agent listener answers 'GET / HTTP/1.0' at once with its protocols. "
                                       "Silence or a reset here means another service, a load balancer without a "
                                       "healthy backend, or a middlebox.",
-                               evidence=evidence, fixes=[fix(_CATALOG, "not_jenkins_port", **values)])
+                               evidence=evidence, fixes=[fix(_CATALOG, "not_jenkins_port", **values)], breaks=_NOT_LISTENER)
         finally:
             if writer is not None:
                 writer.close()
@@ -315,7 +321,7 @@ class TcpProbe(Probe):
             return ctx.finding("tcp.listener", Status.FAIL, f"Not a Jenkins agent port: {address}:{port} is {what}",
                                detail="agent.jar would log 'Incorrect acknowledgement sequence, expected 0x000341434b got "
                                       f"0x{data[:5].hex()}'." if data else "",
-                               evidence=evidence, fixes=[fix(_CATALOG, "not_jenkins_port", **values)])
+                               evidence=evidence, fixes=[fix(_CATALOG, "not_jenkins_port", **values)], breaks=_NOT_LISTENER)
         client = hello.get("Client")
         local_ip = local[0] if isinstance(local, tuple) and family != "proxy" else None
         nat = bool(client and local_ip and client != local_ip)
@@ -330,7 +336,7 @@ class TcpProbe(Probe):
                                "The agent port belongs to another Jenkins instance than the URL (session differs)",
                                detail=f"X-Jenkins-Session at the URL is {root_session}; the agent port reports "
                                       f"{evidence['session']}.",
-                               evidence=evidence, fixes=[fix(_CATALOG, "other_controller", **values)])
+                               evidence=evidence, fixes=[fix(_CATALOG, "other_controller", **values)], breaks=_NOT_LISTENER)
         note = (f" The controller sees this host as {client} (local address {local_ip}): NAT or a proxy in between."
                 if nat else "")
         return ctx.finding("tcp.listener", Status.PASS,

@@ -46,6 +46,8 @@ class TlsCertificateProbe(Probe):
     layer = Layer.PROTOCOL
     description = "HTTPS certificate chain: trust (system, --ca-file, the agent JVM), host name, validity, key"
     after = ("discovery", "tls.versions")
+    # The agent's JVM is the judge of the session (tls.java): when it refuses, that is the root cause.
+    rests_on = ("url-answers", "tls-session-acceptable")
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         endpoints, skip = endpoints_or_skip(ctx, self.id)

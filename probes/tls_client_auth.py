@@ -29,6 +29,8 @@ class TlsClientAuthProbe(Probe):
     layer = Layer.PROTOCOL
     description = "Client-certificate authentication (two-way TLS): requested, required, and accepted?"
     after = ("discovery", "tls.versions")
+    # The agent's JVM is the judge of the session (tls.java): when it refuses, that is the root cause.
+    rests_on = ("url-answers", "tls-session-acceptable")
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         endpoints, skip = endpoints_or_skip(ctx, self.id)

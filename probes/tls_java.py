@@ -60,6 +60,7 @@ class TlsJavaProbe(Probe):
     layer = Layer.PROTOCOL
     description = "The HTTPS handshake as the agent's JVM will do it: predicted from its configuration, and observed"
     after = ("discovery",)
+    rests_on = ("url-answers",)
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         s = ctx.settings
@@ -238,6 +239,7 @@ class TlsJavaProbe(Probe):
                     detail=detail,
                     evidence=evidence,
                     fixes=fixes("tls", *keys, **values),
+                    breaks=("tls-session-acceptable",),
                 )
             )
         else:

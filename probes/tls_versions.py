@@ -32,6 +32,8 @@ class TlsVersionsProbe(Probe):
     layer = Layer.PROTOCOL
     description = "TLS versions, cipher suites, ALPN and SNI of the Jenkins HTTPS endpoint"
     after = ("discovery",)
+    # The agent's JVM is the judge of the session (tls.java): when it refuses, that is the root cause.
+    rests_on = ("url-answers", "tls-session-acceptable")
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         endpoints, skip = endpoints_or_skip(ctx, self.id)

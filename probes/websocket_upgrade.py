@@ -65,6 +65,7 @@ class WebSocketUpgradeProbe(Probe):
     description = ("WebSocket transport like agent.jar -webSocket: GET <url>login, then the upgrade to <url>wsagents/ "
                    "(agent headers only with --auth-check, which brings the node online for a moment)")
     after = ("discovery",)
+    rests_on = ("url-answers", "jenkins-at-url", "tls-session-acceptable", "websocket-upgrade-unhindered")
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         s = ctx.settings
@@ -275,7 +276,11 @@ class WebSocketUpgradeProbe(Probe):
     @staticmethod
     def _maybe_soften(finding: Finding, comparison: bool) -> Finding:
         """The agent does not use WebSocket: a broken WebSocket path is worth knowing, not a failure."""
-        if comparison and finding.status is Status.FAIL:
-            finding.status = Status.WARN
-            finding.title = ("(comparison; the agent uses TCP) " + finding.title)[:200]
+        if comparison and finding.status is not Status.PASS:
+            # Information only: it never raises the exit code and is never a root cause.
+            finding.informational = True
+            if finding.status is Status.FAIL:
+                finding.status = Status.WARN
+            if not finding.title.startswith("(comparison"):
+                finding.title = ("(comparison; the agent uses TCP) " + finding.title)[:200]
         return finding

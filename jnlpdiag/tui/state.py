@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jnlpdiag.escape import visible
-from jnlpdiag.model import Finding, Fix, Layer, Status, consequences, root_causes, worst
+from jnlpdiag.model import Finding, Fix, Layer, Status, consequences, root_causes, verdict, worst
 from jnlpdiag.probe import Probe
 from jnlpdiag.redact import Redactor
 from jnlpdiag.report import Report
@@ -77,6 +77,9 @@ def clean_finding(f: Finding, redactor: Redactor) -> Finding:
         ],
         caused_by=clean_text(f.caused_by, redactor, 200) if f.caused_by else None,
         duration_ms=f.duration_ms,
+        rests_on=tuple(clean_text(p, redactor, 200) for p in f.rests_on[:MAX_ITEMS]),
+        breaks=tuple(clean_text(p, redactor, 200) for p in f.breaks[:MAX_ITEMS]),
+        informational=f.informational,
     )
 
 
@@ -145,6 +148,7 @@ class RunModel:
     running: bool = False
     runs: int = 0  # completed runs (a partial re-run counts)
     _raw: dict[str, Finding] = field(default_factory=dict, repr=False)
+    _emitted: dict[str, Finding] = field(default_factory=dict, repr=False)  # the runner's own objects
 
     # -- filling the model -------------------------------------------------------------------
 
@@ -168,6 +172,7 @@ class RunModel:
                 pv.phase, pv.status, pv.started, pv.duration_ms = QUEUED, None, None, None
         self.findings = [f for f in self.findings if f.probe not in targets]
         self._raw = {k: v for k, v in self._raw.items() if v.probe not in targets}
+        self._emitted = {k: v for k, v in self._emitted.items() if v.probe not in targets}
 
     def apply(self, event: Event) -> None:
         if isinstance(event, ProbeQueued):
@@ -192,6 +197,12 @@ class RunModel:
         elif isinstance(event, RunFinished):
             self.running = False
             self.runs += 1
+            # The runner folds once more at the end (a failure may land before the one explaining it).
+            for f in self.findings:
+                emitted = self._emitted.get(f.id)
+                if emitted is not None and f.caused_by is None and emitted.caused_by:
+                    f.caused_by = clean_text(emitted.caused_by, self.redactor, 200)
+                    self._raw[f.id] = dataclasses.replace(self._raw[f.id], caused_by=emitted.caused_by)
             self.report = self._merged_report(event.report)
 
     def _add_finding(self, finding: Finding, raw: Finding | None = None) -> None:
@@ -204,6 +215,8 @@ class RunModel:
         self.findings.append(finding)
         # The export gets the probe's own finding (the bundle writer redacts it), not the screen copy.
         self._raw[finding.id] = dataclasses.replace(raw, id=finding.id) if raw is not None else finding
+        if raw is not None:
+            self._emitted[finding.id] = raw
         pv = self.probes.get(finding.probe)
         if pv is None:  # a finding of a probe nobody announced (a report without "probes")
             self.probes[finding.probe] = ProbeView(finding.probe, finding.layer, phase=DONE,
@@ -226,6 +239,7 @@ class RunModel:
         self.probes.clear()
         self.findings = []
         self._raw = {}
+        self._emitted = {}
         for i, p in enumerate(report.probes):
             if not isinstance(p, dict) or "id" not in p:
                 continue
@@ -293,7 +307,7 @@ class RunModel:
 
     @property
     def status(self) -> Status:
-        return worst([f.status for f in self.findings])
+        return verdict(self.findings)
 
     def setting(self, name: str) -> Any:
         entry = self.settings.get(name)
