@@ -13,6 +13,16 @@
      has started the agent's channel: the node is online until we close, which we do at once
      (or after ``--hold`` seconds). Jenkins' own texts tell a dropped ``Upgrade`` ("only WS
      connections accepted here") from a missing node or a wrong secret.
+3. Without ``--auth-check`` the upgrade itself is proven through a proxy without the secret on
+   ``<url>cli/ws`` (core ``hudson/cli/CLIAction.doWs``, jenkinsci/jenkins
+   ff9430ee1dc6e319349a488650d914444fe141f3): it upgrades anonymous callers whose ``Origin`` equals
+   the configured Jenkins URL without its trailing slash (and context path); else 403 with the
+   reason in ``X-CLI-Error`` ("Unexpected request origin (check your reverse proxy settings)",
+   "WebSocket support for CLI disabled for this controller", "Jenkins URL is not configured ...")
+   or 404 "WebSocket is not supported in this servlet container ...". A request that reaches Jenkins
+   without ``Upgrade`` gets Jetty's 400 "only WS connections accepted here"
+   (``websocket/jetty12-ee9/.../Jetty12EE9Provider.handle``). The CLI socket is opened, sent
+   nothing, and closed cleanly (or held with ``--hold``); no command runs and no node goes online.
 When the agent does not use WebSocket, this runs as a comparison and reports at most a warning.
 """
 
@@ -47,6 +57,16 @@ def _ssl_context(ctx: Context) -> ssl.SSLContext:
         context.verify_mode = ssl.CERT_NONE
     context.load_cert_chain(s.client_cert, s.client_key)
     return context
+
+
+def _proxy_subject(proxy: str) -> str:
+    """A sentence subject for the proxy: its own name as it gave it ("nginx/1.22.1"), never re-cased."""
+    return "The reverse proxy in front of Jenkins" if proxy.startswith("the ") else f"The proxy {proxy}"
+
+
+def _cli_error(r: ws.Attempt) -> str | None:
+    """CLIAction.statusWithExplanation puts its reason in the X-CLI-Error header."""
+    return next((v for k, v in r.headers.items() if k.lower() == "x-cli-error"), None)
 
 
 def _ws_proxy(url: str, ctx: Context, props: dict[str, str]) -> str | None:
@@ -117,15 +137,26 @@ class WebSocketUpgradeProbe(Probe):
         if proxy and not proxy_value:
             kind = None
         values["proxy"] = proxy_value or "the reverse proxy in front of Jenkins"
+        cli: ws.Attempt | None = None
         try:
-            for finding in self._classify(ctx, result, login, evidence, values, auth, kind):
+            found = ws.jenkins_text(result.body) if result.status is not None else None
+            if not auth and result.status == 400 and found and found[0] == "missing_headers":
+                # Jenkins' /wsagents/ answered, but without agent headers that says nothing about
+                # Upgrade: prove the upgrade on cli/ws, which anonymous callers may open.
+                cli, origin = await self._cli_upgrade(ctx, url, proxy)
+                findings = self._cli_findings(ctx, cli, origin, evidence, values, kind)
+            else:
+                findings = self._classify(ctx, result, login, evidence, values, auth, kind)
+            for finding in findings:
                 yield self._maybe_soften(finding, comparison)
-            if result.upgraded:
-                async for finding in self._after_upgrade(ctx, result, evidence, values):
+            held = cli if cli is not None and cli.upgraded else result if result.upgraded else None
+            if held is not None and not comparison:
+                async for finding in self._after_upgrade(ctx, held, evidence, values):
                     yield finding
         finally:
-            if result.connection is not None:
-                await result.connection.close()
+            for attempt in (result, cli):
+                if attempt is not None and attempt.connection is not None:
+                    await attempt.connection.close()
 
     # -- GET <url>login --------------------------------------------------------------------------
 
@@ -206,7 +237,7 @@ class WebSocketUpgradeProbe(Probe):
             detail = (f"Jenkins answered {r.status} '{found[1] if found else ''}': the request reached it without its "
                       f"Upgrade header, so {values['proxy']} dropped Upgrade/Connection.\n\n"
                       + "\n\n".join(v for v in snippets.values() if v))
-            subject = values["proxy"][:1].upper() + values["proxy"][1:]
+            subject = _proxy_subject(values["proxy"])
             return fail(f"{subject} drops the WebSocket upgrade before Jenkins (HTTP {r.status})",
                         "ws_proxy_drops_upgrade", detail=detail)
         if meaning == "no_such_agent":
@@ -247,6 +278,76 @@ class WebSocketUpgradeProbe(Probe):
         key = "ws_tls" if r.error_kind == "tls" else "ws_network"
         return [ctx.finding(self.id, Status.FAIL, f"WebSocket connection to {values['ws_url']} failed: {r.error}",
                             evidence=evidence, fixes=[fix(key, message=r.error, **values)])]
+
+    # -- proving the upgrade without the secret: <url>cli/ws -------------------------------------------
+
+    async def _cli_upgrade(self, ctx: Context, url: str, proxy: str | None) -> tuple[ws.Attempt, str]:
+        """The upgrade to <url>cli/ws with the Origin CLIAction.doWs expects; the context path is
+        unknown from here, so a refused origin is tried once more with the URL's path."""
+        parts = urlsplit(url)
+        cli_url = ws.ws_url(url)[: -len("wsagents/")] + "cli/ws"
+        origins = [f"{parts.scheme}://{parts.netloc}"]
+        if parts.path.rstrip("/"):
+            origins.append(f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}")
+        result, origin = ws.Attempt(url=cli_url), origins[0]
+        for origin in origins:
+            result = await ws.attempt(cli_url, {"Origin": origin}, ssl_context=_ssl_context(ctx), proxy=proxy,
+                                      timeout=ctx.step_timeout(), ping_interval=_JENKINS_PING_INTERVAL,
+                                      user_agent=USER_AGENT)
+            if _cli_error(result) != "Unexpected request origin (check your reverse proxy settings)":
+                break
+        return result, origin
+
+    def _cli_findings(self, ctx: Context, r: ws.Attempt, origin: str, evidence: dict[str, Any],
+                      values: dict[str, Any], kind: str | None) -> list[Finding]:
+        fid = self.id
+        values["origin"] = origin
+        cli_error = _cli_error(r)
+        evidence.update(reached_jenkins=True, cli_ws_url=r.url, cli_ws_origin=origin, cli_ws_status=r.status,
+                        cli_ws_error=cli_error or r.error, upgrade_proven=r.upgraded)
+        if r.upgraded:
+            return [ctx.finding(
+                fid, Status.PASS, f"The WebSocket upgrade reaches Jenkins: {r.url} upgraded (101) without the secret",
+                detail="Jenkins' /wsagents/ answers for itself (400 'This endpoint is only for use from agent.jar in "
+                       "WebSocket mode') and an anonymous upgrade of its CLI WebSocket completed through the same "
+                       "path, so Upgrade/Connection reach Jenkins. The CLI socket was closed without a command"
+                       + (" after --hold" if ctx.settings.hold else "") + "; no node went online.",
+                evidence=evidence)]
+        found = ws.jenkins_text(r.body) if r.status is not None else None
+        if r.status == 400 and found and found[0] in ("upgrade_dropped", "upgrade_failed"):
+            snippets = {k: proxy_snippet(k, **values) for k in ([kind] if kind in ("nginx", "apache", "haproxy")
+                                                                 else ["nginx", "apache", "haproxy"])}
+            if kind == "nginx":
+                snippets["ingress"] = proxy_snippet("ingress", **values)
+            evidence["snippets"] = snippets
+            subject = _proxy_subject(values["proxy"])
+            return [ctx.finding(
+                fid, Status.FAIL, f"{subject} drops the WebSocket upgrade before Jenkins (HTTP 400 on cli/ws)",
+                detail=f"Jenkins answered {r.url} with 400 '{found[1]}': the request reached it without its Upgrade "
+                       f"header, so {values['proxy']} dropped Upgrade/Connection. agent.jar -webSocket fails the same "
+                       "way on /wsagents/.\n\n" + "\n\n".join(v for v in snippets.values() if v),
+                evidence=evidence, fixes=[fix("ws_proxy_drops_upgrade", **values)])]
+        if r.status == 404 and cli_error and "not supported in this servlet container" in cli_error:
+            return [ctx.finding(
+                fid, Status.FAIL, "Jenkins runs in a servlet container without WebSocket support",
+                detail=f"{r.url} answered 404 '{cli_error}'. agent.jar -webSocket cannot connect to this controller.",
+                evidence=evidence, fixes=[fix("ws_container_unsupported", **values)])]
+        findings: list[Finding] = []
+        why = cli_error or (r.error if r.status is None else f"HTTP {r.status}")
+        if cli_error and cli_error.startswith("Unexpected request origin"):
+            findings.append(ctx.finding(
+                "websocket.jenkins_url", Status.WARN,
+                f"The Jenkins URL setting differs from the URL the agent uses ({values['url']})",
+                detail=f"Jenkins refused Origin {origin} on cli/ws with 403 '{cli_error}': the URL set in Manage "
+                       "Jenkins > System > Jenkins URL is not this one. Links, redirects and the CLI use that setting.",
+                evidence={"url": values["url"], "origin_sent": origin, "cli_ws_error": cli_error},
+                fixes=[fix("ws_jenkins_url_differs", **values)]))
+        findings.insert(0, ctx.finding(
+            fid, Status.WARN, f"The WebSocket upgrade to Jenkins is not proven: {r.url} answered {why}"[:200],
+            detail="Jenkins' /wsagents/ answers for itself, but without the agent's headers it refuses before any "
+                   "upgrade, and the anonymous CLI WebSocket that would prove Upgrade passes could not be opened.",
+            evidence=evidence, fixes=[fix("ws_upgrade_not_proven", **values)]))
+        return findings
 
     # -- after a 101 --------------------------------------------------------------------------------
 

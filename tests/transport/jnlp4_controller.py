@@ -36,6 +36,16 @@ HTTP (served by a real ``websockets`` server)
 - ``/wsagents/``: core ``jenkins/agents/WebSocketAgents.doIndex`` checks and texts, then
   ``Jetty12EE9Provider.handle`` (``only WS connections accepted here`` without ``Upgrade``).
   Error bodies imitate Jetty's error page (no byte-exact spec exists for those).
+- ``/cli/ws``: core ``hudson/cli/CLIAction.doWs`` (jenkinsci/jenkins
+  ff9430ee1dc6e319349a488650d914444fe141f3; texts since ec448b51c05cc0f6803c1fff6f19ab7924577417):
+  404 ``WebSocket is not supported in this servlet container (try the built-in Jetty instead)``;
+  403 ``Jenkins URL is not configured (set Jenkins URL in the configuration)``; 403 ``Unexpected
+  request origin (check your reverse proxy settings)`` unless ``Origin`` equals the configured
+  Jenkins URL without its trailing ``/`` (and without the servlet context path); 403 ``WebSocket
+  support for CLI disabled for this controller`` (``-Dhudson.cli.CLIAction.ALLOW_WEBSOCKET=false``).
+  Each text goes in the ``X-CLI-Error`` header of an empty answer (``statusWithExplanation``). Then
+  ``WebSockets.upgrade``: Jetty's 400 ``only WS connections accepted here`` without ``Upgrade``,
+  else 101 for anyone (anonymous callers too); the CLI waits for arguments that never come.
 
 Run ``python -m tests.transport.jnlp4_controller --help`` to use it from a network namespace.
 """
@@ -158,7 +168,7 @@ class Controller:
                  protocols: tuple[str, ...] = ("JNLP4-connect", "Ping"), http_tls: tuple[str, str] | None = None,
                  agent_port: int = 0, http_port: int = 0, advertised_host: str | None = None,
                  websocket_launcher: tuple[str, ...] = (), advertised_protocols: tuple[str, ...] | None = None,
-                 need_client_auth: bool = False) -> None:
+                 need_client_auth: bool = False, jenkins_url: str | None = None, cli_ws: str = "allow") -> None:
         self.host = host
         self.instance_secret = secrets.token_bytes(32)
         self.identity = Identity.generate(self.instance_secret)
@@ -179,6 +189,10 @@ class Controller:
         self.http_tls = http_tls
         self.advertised_host = advertised_host
         self.websocket_launcher = set(websocket_launcher)
+        # Manage Jenkins > System > Jenkins URL (None: not configured); "" means "the controller's own URL".
+        self.jenkins_url = jenkins_url if jenkins_url is not None else ""
+        # cli/ws: allow | disabled (ALLOW_WEBSOCKET=false) | unsupported (no WebSocket in the container)
+        self.cli_ws = cli_ws
         self.connections: list[Connection] = []
         self.ws_events: list[dict[str, Any]] = []
         self._agent_port_req = agent_port
@@ -422,6 +436,8 @@ class Controller:
             return self._jnlp_file(unquote(path.path.split("/")[2]), path.query)
         if path.path == "/wsagents/":
             return self._wsagents(request)
+        if path.path == "/cli/ws":
+            return self._cli_ws(request)
         return _jetty_error(404, "Not Found", request.path)
 
     def _jnlp_file(self, name: str, query: str) -> Any:
@@ -466,6 +482,27 @@ class Controller:
         event["accepted"] = True
         return None  # let websockets complete the upgrade
 
+    def _cli_ws(self, request: Any) -> Any:
+        """core CLIAction.doWs, then Jetty12EE9Provider.handle (see the module docstring)."""
+        h = request.headers
+        event: dict[str, Any] = {"cli": True, "origin": h.get("Origin"), "upgrade": h.get("Upgrade"),
+                                 "has_secret": h.get("Secret-Key") is not None, "time": time.monotonic()}
+        self.ws_events.append(event)
+        if self.cli_ws == "unsupported":
+            return _cli_error(404, "WebSocket is not supported in this servlet container (try the built-in Jetty instead)")
+        if self.cli_ws == "disabled":
+            return _cli_error(403, "WebSocket support for CLI disabled for this controller")
+        configured = self.url if self.jenkins_url == "" else self.jenkins_url
+        if configured is None:
+            return _cli_error(403, "Jenkins URL is not configured (set Jenkins URL in the configuration)")
+        expected = configured[:-1] if configured.endswith("/") else configured  # context path is "" here
+        if h.get("Origin") != expected:
+            return _cli_error(403, "Unexpected request origin (check your reverse proxy settings)")
+        if (h.get("Upgrade") or "").lower() != "websocket":
+            return _jetty_error(400, "only WS connections accepted here", "/cli/ws")
+        event["accepted"] = True
+        return None
+
     def _process_response(self, connection: Any, request: Any, response: Any) -> Any:
         if response.status_code == 101:
             response.headers["X-Remoting-Capability"] = base64.b64encode(_capability_bytes()).decode()
@@ -509,6 +546,11 @@ def _response(status: int, body: str | bytes, content_type: str, headers: list[t
     hdrs = Headers([*headers, ("Content-Type", content_type), ("Content-Length", str(len(data))),
                     ("Connection", "close")])
     return Response(status, HTTPStatus(status).phrase, hdrs, data)
+
+
+def _cli_error(status: int, message: str) -> Any:
+    """CLIAction.statusWithExplanation: the status and an X-CLI-Error header, no body."""
+    return _response(status, b"", "text/html;charset=utf-8", [("X-CLI-Error", message)])
 
 
 def _jetty_error(status: int, message: str, uri: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import pytest
@@ -65,17 +66,99 @@ def check(url: str, controller: Controller, tmp_path, *extra: str, name: str = "
     return run_cli(*args, *extra)
 
 
-def test_direct_without_auth_check_reaches_jenkins_and_sends_no_secret(controller, tmp_path):
+@contextlib.contextmanager
+def jenkins_url(controller: Controller, url: str | None, cli_ws: str = "allow"):
+    """Manage Jenkins > System > Jenkins URL (None: not set) and the CLI WebSocket switch, for one test."""
+    saved = controller.jenkins_url, controller.cli_ws
+    controller.jenkins_url, controller.cli_ws = url, cli_ws
+    try:
+        yield
+    finally:
+        controller.jenkins_url, controller.cli_ws = saved
+
+
+def test_direct_without_auth_check_proves_the_upgrade_on_cli_ws_and_sends_no_secret(controller, tmp_path):
     before = len(controller.ws_events)
     r = check(controller.url, controller, tmp_path)
     f = r.finding("websocket.upgrade")
-    assert f["status"] == "pass"
+    assert f["status"] == "pass", f
     assert f["evidence"]["status_code"] == 400 and f["evidence"]["reached_jenkins"] is True
-    assert f["evidence"]["upgrade_proven"] is False
-    assert "only for use from agent.jar" in f["detail"]
+    assert f["evidence"]["upgrade_proven"] is True and f["evidence"]["cli_ws_status"] == 101
+    assert f["evidence"]["cli_ws_origin"] == controller.url.rstrip("/")
+    assert "only for use from agent.jar" in f["detail"] and "cli/ws" in f["title"]
     assert r.finding("websocket.login")["status"] == "pass"
     new = controller.ws_events[before:]
     assert new and not any(e.get("has_secret") for e in new)
+    cli = [e for e in new if e.get("cli")]
+    assert cli and cli[0]["accepted"] and cli[0]["upgrade"].lower() == "websocket"
+    time.sleep(0.3)
+    sessions = [e for e in new if "opened" in e]
+    assert sessions and sessions[-1].get("closed") is not None  # closed cleanly, no command sent
+
+
+def test_origin_refused_is_not_proven_and_names_the_jenkins_url_setting(controller, tmp_path):
+    with jenkins_url(controller, "https://jenkins.example.com/"):
+        r = check(controller.url, controller, tmp_path)
+    f = r.finding("websocket.upgrade")
+    assert f["status"] == "warn" and "not proven" in f["title"]
+    assert f["evidence"]["cli_ws_status"] == 403 and f["evidence"]["upgrade_proven"] is False
+    assert "Unexpected request origin" in f["evidence"]["cli_ws_error"]
+    assert any("--auth-check" in c for c in f["fixes"][0]["steps"])
+    url = r.finding("websocket.jenkins_url")
+    assert url["status"] == "warn" and controller.url in url["title"]
+    assert r.code == 1
+
+
+@pytest.mark.parametrize("url,mode,text", [
+    (None, "allow", "Jenkins URL is not configured"),
+    ("", "disabled", "WebSocket support for CLI disabled"),
+])
+def test_cli_ws_refusals_are_not_proven(controller, tmp_path, url, mode, text):
+    with jenkins_url(controller, url, mode):
+        r = check(controller.url, controller, tmp_path)
+    f = r.finding("websocket.upgrade")
+    assert f["status"] == "warn" and text in f["title"]
+    assert f["evidence"]["upgrade_proven"] is False
+
+
+def test_servlet_container_without_websocket_fails(controller, tmp_path):
+    with jenkins_url(controller, "", "unsupported"):
+        r = check(controller.url, controller, tmp_path)
+    f = r.finding("websocket.upgrade")
+    assert f["status"] == "fail" and "without WebSocket support" in f["title"]
+    assert f["evidence"]["cli_ws_status"] == 404
+
+
+def test_nginx_forwarding_upgrade_is_proven_without_the_secret(proxies, controller, tmp_path):
+    before = len(controller.ws_events)
+    with jenkins_url(controller, proxies["fwd"]):
+        r = check(proxies["fwd"], controller, tmp_path)
+    f = r.finding("websocket.upgrade")
+    assert f["status"] == "pass", f
+    assert f["evidence"]["upgrade_proven"] is True and "nginx" in f["evidence"]["proxy"]
+    assert not any(e.get("has_secret") for e in controller.ws_events[before:])
+    assert r.code == 0, r.stdout
+
+
+def test_nginx_dropping_upgrade_fails_without_the_secret(proxies, controller, tmp_path):
+    with jenkins_url(controller, proxies["nofwd"]):
+        r = check(proxies["nofwd"], controller, tmp_path)
+    f = r.finding("websocket.upgrade")
+    assert f["status"] == "fail", f
+    assert f["evidence"]["cli_ws_status"] == 400 and f["evidence"]["upgrade_proven"] is False
+    assert "nginx" in f["title"] and "drops the WebSocket upgrade" in f["title"]
+    assert "proxy_set_header Upgrade $http_upgrade" in f["evidence"]["snippets"]["nginx"]
+    assert "proxy_set_header Upgrade" in f["detail"]
+    assert r.code == 2
+
+
+def test_hold_on_the_cli_socket_finds_the_idle_timeout(proxies, controller, tmp_path):
+    with jenkins_url(controller, proxies["short"]):
+        r = check(proxies["short"], controller, tmp_path, "--hold", "8", "--deadline", "15")
+    assert r.finding("websocket.upgrade")["evidence"]["upgrade_proven"] is True
+    f = r.finding("websocket.hold")
+    assert f["status"] == "fail", f
+    assert 1.5 <= f["evidence"]["closed_after_s"] <= 5.0
 
 
 def test_direct_with_auth_check_is_accepted_and_closed(controller, tmp_path):
@@ -123,14 +206,6 @@ def test_nginx_dropping_upgrade_is_named_with_the_snippet(proxies, controller, t
     assert "proxy_set_header Upgrade $http_upgrade" in f["evidence"]["snippets"]["nginx"]
     assert "ingress" in f["evidence"]["snippets"]
     assert r.code == 2
-
-
-def test_nginx_dropping_upgrade_without_auth_check_says_it_is_unproven(proxies, controller, tmp_path):
-    r = check(proxies["nofwd"], controller, tmp_path)
-    f = r.finding("websocket.upgrade")
-    assert f["status"] == "pass"
-    assert f["evidence"]["upgrade_proven"] is False and f["evidence"]["reached_jenkins"] is True
-    assert "--auth-check" in f["detail"]
 
 
 def test_a_page_instead_of_jenkins(proxies, controller, tmp_path):
