@@ -262,7 +262,7 @@ class TlsCertificateProbe(Probe):
             "hostname_detail": how,
             "not_before": certs.not_before(leaf).isoformat(),
             "not_after": certs.not_after(leaf).isoformat(),
-            "days_left": round(days_left, 1),
+            "days_left": values["days_left"],  # the same whole days the title and fix say
             "self_signed": certs.self_signed(leaf),
             "incomplete_chain": bool((by_cafile or system).incomplete_chain) and not trusted,
             "missing_issuer": None if trusted else (by_cafile or system).missing_issuer,

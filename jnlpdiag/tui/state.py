@@ -328,15 +328,20 @@ def sanitized_report(report: Report, redactor: Redactor) -> Report:
 
 
 def summary(model: RunModel, exported: object = None) -> str:
-    """What stays on the terminal after the TUI closes: the verdict, root causes and first fixes."""
+    """What stays on the terminal after the TUI closes: the verdict, root causes and first fixes,
+    wrapped to 80 columns as the text format is."""
+    from jnlpdiag.output.columns import hang
+    from jnlpdiag.output.wording import fix_commands
+
     if model.report is None:
         return "jnlpdiag: no run finished; no verdict.\n"
     status = model.status
-    lines = [f"jnlpdiag: {status.symbol} {status.value.upper()} ({model.setting('url') or 'no Jenkins URL'})"]
+    lines = hang("jnlpdiag: ", f"{status.symbol} {status.value.upper()} ({model.setting('url') or 'no Jenkins URL'})")
     for f in model.root_causes():
-        lines.append(f"  root cause: {f.title} ({f.id})")
-        steps = [s for fix in f.fixes for s in fix.steps][:2]
-        lines += [f"    fix: $ {s}" for s in steps]
+        lines += hang("  root cause: ", f"{f.title} ({f.id})")
+        steps = [s for fix in f.fixes for s in fix_commands(fix)][:2]
+        for step in steps:
+            lines += hang("    fix: $ ", step)
     if exported:
-        lines.append(f"  report written to {exported}")
+        lines += hang("  report written to ", str(exported))
     return "\n".join(lines) + "\n"

@@ -100,10 +100,13 @@ def test_markdown_root_cause_first_and_tables_intact():
     from jnlpdiag.output import markdown
 
     md = markdown.render(every_status_report())
-    assert md.index("## Root cause") < md.index("## Warnings") < md.index("## All findings")
-    assert md.index("Broken | pipe") < md.index("## Warnings")
-    table = [ln for ln in md.splitlines() if ln.startswith("| ") and "`b.fail`" in ln][0]
-    assert table.count(" | ") == 3  # the pipe in the title is escaped
+    assert md.index("## Root cause") < md.index("## What else was found") < md.index("## Evidence")
+    assert md.index("Broken | pipe") < md.index("## What else was found")
+    assert md.index("Careful <tag>") > md.index("## What else was found")  # the warning
+    summary = [ln for ln in md.splitlines() if ln.startswith("<summary>") and "(b.fail)" in ln][0]
+    assert "Broken \\| pipe" in summary  # the pipe in the title is escaped where it could end a cell
+    table = [ln for ln in md.splitlines() if ln.startswith("| url |")][0]
+    assert table.count(" | ") == 2
     assert "```sh\necho 'a' | grep \"b\" && x < y\n```" in md
 
 

@@ -17,6 +17,8 @@ from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from jnlpdiag.model import Finding
+from jnlpdiag.output.evidence import CERT_COLUMNS, Chain, Readable, Rows
+from jnlpdiag.output.evidence import evidence as readable_evidence
 from jnlpdiag.output.wording import FOLLOWS_FROM, LEADS_TO, fix_commands, fix_notes
 from jnlpdiag.tui.state import ProbeView, RunModel
 from jnlpdiag.tui.widgets.labels import probe_badge, seconds, status_badge
@@ -25,38 +27,28 @@ from jnlpdiag.tui.widgets.wrap import command_text, hanging
 MAX_EVIDENCE_ROWS = 200
 
 
-def flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """Evidence as (key path, readable value) rows: nested objects become ``a.b``, lists ``a[0]``."""
-    if isinstance(value, dict):
-        if not value:
-            return [(prefix, "(empty)")] if prefix else []
-        rows = []
-        for k, v in value.items():
-            rows += flatten(v, f"{prefix}.{k}" if prefix else str(k))
-        return rows
-    if isinstance(value, list):
-        if all(not isinstance(v, (dict, list)) for v in value):
-            return [(prefix, ", ".join(_scalar(v) for v in value) if value else "(none)")]
-        rows = []
-        for i, v in enumerate(value):
-            rows += flatten(v, f"{prefix}[{i}]")
-        return rows
-    return [(prefix, _scalar(value))]
-
-
-def _scalar(value: Any) -> str:
-    if value is None:
-        return "(none)"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
+def flatten(value: Readable, prefix: str = "") -> list[tuple[str, str]]:
+    """Evidence (pruned and labelled by :mod:`jnlpdiag.output.evidence`) as (key path, value) rows:
+    nested objects become ``a.b``; a certificate chain one row per certificate."""
+    if isinstance(value, str):
+        return [(prefix, value)]
+    if isinstance(value, Chain):
+        return [(f"{prefix}[{i}]", "\n".join(f"{CERT_COLUMNS[j]}: {v}" for j, v in enumerate(row) if v))
+                for i, row in enumerate(value.rows)]
+    if isinstance(value, Rows):
+        return [(f"{prefix}[{i}]", ", ".join(f"{value.columns[j]}: {v}" for j, v in enumerate(row) if v))
+                for i, row in enumerate(value.rows)]
+    rows: list[tuple[str, str]] = []
+    for k, v in value.items():
+        rows += flatten(v, f"{prefix}.{k}" if prefix else str(k))
+    return rows
 
 
 def evidence_table(evidence: dict[str, Any]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False)
     table.add_column("Item", style="bold", ratio=1, overflow="fold")
     table.add_column("Value", ratio=2, overflow="fold")
-    rows = flatten(evidence)
+    rows = flatten(readable_evidence(evidence))
     for key, value in rows[:MAX_EVIDENCE_ROWS]:
         table.add_row(Text(key), Text(value))
     if len(rows) > MAX_EVIDENCE_ROWS:
