@@ -136,7 +136,7 @@ class AgentView:
         if self.java is None:
             return None
         if self._java_info is None:
-            self._java_info = asyncio.ensure_future(describe_java(self.java, timeout))
+            self._java_info = asyncio.ensure_future(describe_java(self.java, timeout, env=self.env))
         return await asyncio.shield(self._java_info)
 
     def jvm_tls(self) -> JvmTls | None:

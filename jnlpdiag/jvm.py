@@ -9,14 +9,15 @@ later ones winning, as the JVM applies them.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shlex
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jnlpdiag.jvmrun import run_jvm
 from jnlpdiag.settings import Settings
 
 
@@ -87,26 +88,18 @@ def parse_settings_output(text: str) -> dict[str, str]:
     return props
 
 
-async def describe_java(install: JavaInstall, timeout: float, jvm_options: list[str] | None = None) -> JavaInfo:
-    """Run the JVM once to read its properties (``-XshowSettings:properties -version``)."""
+async def describe_java(
+    install: JavaInstall, timeout: float, jvm_options: list[str] | None = None, env: Mapping[str, str] | None = None,
+) -> JavaInfo:
+    """Run the JVM once to read its properties (``-XshowSettings:properties -version``), in ``env``
+    (the agent's; its option variables are scrubbed by :func:`jnlpdiag.jvmrun.run_jvm`)."""
     info = JavaInfo(install.executable, install.origin)
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            install.executable, *(jvm_options or []), "-XshowSettings:properties", "-version",
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            env={k: v for k, v in os.environ.items() if k not in ("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS")},
-        )
-    except OSError as exc:
-        info.error = f"cannot run {install.executable}: {exc.strerror or exc}"
+    run = await run_jvm([install.executable, *(jvm_options or []), "-XshowSettings:properties", "-version"],
+                        timeout, env=env)
+    if run.error:
+        info.error = run.error
         return info
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        info.error = f"{install.executable} did not answer within {timeout:g} s"
-        return info
-    text = err.decode("utf-8", "replace") + out.decode("utf-8", "replace")
+    text = run.stderr + run.stdout
     props = parse_settings_output(text)
     info.properties = props
     info.version = props.get("java.version")

@@ -5,16 +5,21 @@ A probe is a class (or an async generator function wrapped by :func:`probe`) wit
 did not succeed) or merely runs ``after`` (it waits and reads their facts, but runs regardless),
 and an async ``run(ctx)`` that yields :class:`~jnlpdiag.model.Finding` objects.
 
+What a probe shares with later ones is its :class:`Facts` dataclass, named in its base class
+(``class DiscoveryProbe(Probe[DiscoveryFacts])``): it publishes fields of it with
+``ctx.publish(name=value)`` and others read the typed instance with ``ctx.facts(DiscoveryProbe)``.
+
 Probes are found through the entry-point group ``jnlpdiag.probes``; built-in probes are registered
 there exactly as a third-party probe is (see ``docs/examples/``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, get_args, get_origin, overload
 
 from jnlpdiag.model import Finding, Fix, Layer, Status
 
@@ -30,6 +35,18 @@ class DeadlineExceeded(TimeoutError):
     """The run's deadline has passed; no further network step may start."""
 
 
+class Facts:
+    """Base of a probe's facts: subclass it as a ``@dataclass`` whose fields (all with defaults) are
+    what the probe publishes. Readers get an instance: the defaults where nothing was published."""
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+
+
+F = TypeVar("F", bound=Facts)
+
+
 @dataclass
 class RunState:
     """What all probes of one run share: settings, the agent, time budget, published facts, findings."""
@@ -38,7 +55,7 @@ class RunState:
     timeout: float
     deadline: float  # time.monotonic() value
     agent: AgentView
-    facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)  # probe id -> what it published
     findings: list[Finding] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
 
@@ -55,11 +72,13 @@ class Context:
     _RESERVE_FRACTION = 0.03
     _RESERVE_MIN = 0.15
 
-    def __init__(self, state: RunState, probe_id: str, layer: Layer, rests_on: tuple[str, ...] = ()) -> None:
+    def __init__(self, state: RunState, probe_id: str, layer: Layer, rests_on: tuple[str, ...] = (),
+                 facts_type: type[Facts] | None = None) -> None:
         self._state = state
         self.probe_id = probe_id
         self.layer = layer
         self.rests_on = rests_on
+        self._facts_type = facts_type
         self._started = time.monotonic()
 
     @property
@@ -100,12 +119,35 @@ class Context:
         limit = min(self._state.timeout, left)
         return min(limit, cap) if cap is not None else limit
 
-    def facts(self, probe_id: str) -> dict[str, Any]:
-        """Facts published by another probe (empty when it did not run or published nothing)."""
-        return self._state.facts.get(probe_id, {})
+    @overload
+    def facts(self, source: type[Probe[F]]) -> F: ...
+
+    @overload
+    def facts(self, source: str) -> dict[str, Any]: ...
+
+    def facts(self, source: type[Probe[Any]] | str) -> Any:
+        """What another probe published: ``ctx.facts(DiscoveryProbe)`` gives its typed facts (defaults
+        where it published nothing or did not run); ``ctx.facts("id")`` the raw dict, for a probe
+        without a :class:`Facts` type."""
+        if isinstance(source, str):
+            return dict(self._state.facts.get(source, {}))
+        kind = source.facts_type
+        if kind is None:
+            raise TypeError(f"probe {source.id} declares no Facts type; read ctx.facts({source.id!r})")
+        return kind(**self._state.facts.get(source.id, {}))
+
+    def jenkins_url(self) -> str | None:
+        """The Jenkins URL the agent uses: the settings', else the one discovery learned (``-direct``
+        agents have none)."""
+        return self.settings.url or self._state.facts.get("discovery", {}).get("url")
 
     def publish(self, **facts: Any) -> None:
-        """Share facts with later probes (``ctx.facts("discovery")["agent_port"]``)."""
+        """Share facts with later probes: fields of this probe's :class:`Facts` type."""
+        if self._facts_type is not None:
+            unknown = sorted(set(facts) - set(self._facts_type.names()))
+            if unknown:
+                raise TypeError(f"{self.probe_id} publishes {', '.join(unknown)}, "
+                                f"not fields of {self._facts_type.__name__}")
         self._state.facts.setdefault(self.probe_id, {}).update(facts)
 
     def findings_of(self, probe_id: str) -> list[Finding]:
@@ -163,8 +205,11 @@ class Context:
         )
 
 
-class Probe:
-    """Base class of a probe. Subclasses set the class attributes and implement ``run``."""
+class Probe(Generic[F]):
+    """Base class of a probe. Subclasses set the class attributes and implement ``run``.
+
+    ``Probe[MyFacts]`` names the :class:`Facts` type the probe publishes (``facts_type``).
+    """
 
     id: ClassVar[str]
     layer: ClassVar[Layer]
@@ -173,6 +218,14 @@ class Probe:
     after: ClassVar[tuple[str, ...]] = ()
     # Premises every finding of this probe rests on unless it says otherwise (model.PREMISES).
     rests_on: ClassVar[tuple[str, ...]] = ()
+    facts_type: ClassVar[type[Facts] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in cls.__dict__.get("__orig_bases__", ()):
+            args = get_args(base)
+            if get_origin(base) is Probe and args and isinstance(args[0], type) and issubclass(args[0], Facts):
+                cls.facts_type = args[0]
 
     def run(self, ctx: Context) -> AsyncIterator[Finding]:
         raise NotImplementedError
@@ -189,6 +242,7 @@ def probe(
     requires: Iterable[str] = (),
     after: Iterable[str] = (),
     rests_on: Iterable[str] = (),
+    facts: type[Facts] | None = None,
 ) -> Callable[[ProbeFunction], type[Probe]]:
     """Turn an async generator function ``f(ctx)`` into a probe class (for small plug-ins)."""
 
@@ -200,6 +254,7 @@ def probe(
             "requires": tuple(requires),
             "after": tuple(after),
             "rests_on": tuple(rests_on),
+            "facts_type": facts,
             "run": lambda self, ctx: fn(ctx),
             "__doc__": fn.__doc__,
             "__module__": fn.__module__,

@@ -158,7 +158,7 @@ class Runner:
         cycles: set[str],
         statuses: dict[str, Status],
     ) -> None:
-        ctx = Context(state, cls.id, cls.layer, getattr(cls, "rests_on", ()))
+        ctx = Context(state, cls.id, cls.layer, getattr(cls, "rests_on", ()), cls.facts_type)
         cancelled = False
         try:
             if cls.id in cycles:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -26,7 +27,10 @@ from jnlpdiag.compat import InputError, Observed, evaluate, load_data, observe
 from jnlpdiag.compat.jar import AgentJarInfo, read_agent_jar, read_agent_jar_file
 from jnlpdiag.http import HttpError, Response, client_ssl_context, request
 from jnlpdiag.model import Finding, Fix, Layer, Status, resolve_root
-from jnlpdiag.probe import Context, DeadlineExceeded, Probe
+from jnlpdiag.probe import Context, DeadlineExceeded, Facts, Probe
+
+from .discovery import DiscoveryProbe
+from .host_java import HostJavaFacts, HostJavaProbe
 
 MAX_AGENT_JAR = 16 * 1024 * 1024  # remoting jars are ~1.5 MB; anything far larger is not agent.jar
 # Where inbound-agent images and the kubernetes-plugin's agent injection put agent.jar.
@@ -106,9 +110,9 @@ async def _download_agent_jar(ctx: Context, jar_url: str) -> tuple[Response | Ht
     return HttpError("protocol", "too many redirects", "response"), notes
 
 
-def _local_agent_jar(ctx: Context, host_java: dict[str, Any]) -> str | None:
+def _local_agent_jar(ctx: Context, host_java: HostJavaFacts) -> str | None:
     # settings.agent_jar already holds JENKINS_AGENT_FILE / the agent process's -jar (settings gather).
-    for candidate in (host_java.get("agent_jar_path"), ctx.settings.agent_jar):
+    for candidate in (host_java.agent_jar_path, ctx.settings.agent_jar):
         if candidate:
             return str(candidate)
     for path in POD_AGENT_JARS:
@@ -117,7 +121,16 @@ def _local_agent_jar(ctx: Context, host_java: dict[str, Any]) -> str | None:
     return None
 
 
-class CompatProbe(Probe):
+@dataclass
+class CompatFacts(Facts):
+    """The compatibility verdict: status, the facts the rules read, the rules that fired."""
+
+    status: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+    fired: list[str] = field(default_factory=list)
+
+
+class CompatProbe(Probe[CompatFacts]):
     id = "compat"
     layer = Layer.COMPATIBILITY
     description = ("Jenkins x remoting (agent.jar) x Java x kubernetes-plugin versions against the sourced "
@@ -127,17 +140,17 @@ class CompatProbe(Probe):
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         s = ctx.settings
         inputs = _Inputs()
-        disc = ctx.facts("discovery")
-        host_java = ctx.facts("host.java")
+        disc = ctx.facts(DiscoveryProbe)
+        host_java = ctx.facts(HostJavaProbe)
         evidence: dict[str, Any] = {}
-        url = disc.get("url") or s.url
+        url = disc.url or s.url
 
         # --- the controller
-        inputs.put("jenkins", disc.get("jenkins_version"), "X-Jenkins header")
-        if disc.get("listener_ok"):
-            inputs.put("min_remoting", disc.get("min_remoting"), "X-Remoting-Minimum-Version header")
-            inputs.put("min_remoting_advertised", bool(disc.get("min_remoting")), "/tcpSlaveAgentListener/ headers")
-            inputs.put("instance_identity_advertised", bool(disc.get("instance_identity")),
+        inputs.put("jenkins", disc.jenkins_version, "X-Jenkins header")
+        if disc.listener_ok:
+            inputs.put("min_remoting", disc.min_remoting, "X-Remoting-Minimum-Version header")
+            inputs.put("min_remoting_advertised", bool(disc.min_remoting), "/tcpSlaveAgentListener/ headers")
+            inputs.put("instance_identity_advertised", bool(disc.instance_identity),
                        "/tcpSlaveAgentListener/ headers")
         if url:
             inputs.put("jenkins_url", url if url.endswith("/") else url + "/", s.origin("url"))
@@ -155,7 +168,7 @@ class CompatProbe(Probe):
         tasks: list[Any] = []
         jar_url = urljoin(url if url.endswith("/") else url + "/", "jnlpJars/agent.jar") if url else None
         discovery_failed = self._discovery_failure(ctx)
-        if jar_url and discovery_failed is None and disc.get("jenkins_version"):
+        if jar_url and discovery_failed is None and disc.jenkins_version:
             tasks.append(_download_agent_jar(ctx, jar_url))
         else:
             tasks.append(asyncio.sleep(0, result=None))
@@ -186,9 +199,9 @@ class CompatProbe(Probe):
             inputs.put("remoting", local_jar.version, f"manifest of {jar_path}")
             inputs.put("remoting_java", local_jar.java, f"class file version in {jar_path}")
         elif local_agent and host_java_ran:
-            where = f"host.java probe ({host_java.get('agent_jar_path')})"
-            inputs.put("remoting", host_java.get("agent_jar_version"), where)
-            inputs.put("remoting_java", host_java.get("agent_jar_min_java"), where)
+            where = f"host.java probe ({host_java.agent_jar_path})"
+            inputs.put("remoting", host_java.agent_jar_version, where)
+            inputs.put("remoting_java", host_java.agent_jar_min_java, where)
 
         # --- how the agent connects
         inputs.put("transport", "websocket" if s.websocket else "tcp", s.origin("websocket"))
@@ -217,9 +230,9 @@ class CompatProbe(Probe):
         return resolve_root(bad[0].id, mine) if bad else None
 
     @staticmethod
-    async def _local_java(ctx: Context, host_java: dict[str, Any]) -> tuple[str | None, int | None, str] | None:
-        if host_java.get("java_version"):
-            return str(host_java["java_version"]), host_java.get("java_feature"), "host.java probe"
+    async def _local_java(ctx: Context, host_java: HostJavaFacts) -> tuple[str | None, int | None, str] | None:
+        if host_java.java_version:
+            return host_java.java_version, host_java.java_feature, "host.java probe"
         if ctx.findings_of("host.java"):
             return None  # host.java ran and could not tell: it says why
         install = ctx.agent.java

@@ -71,7 +71,7 @@ class CredentialsJnlpProbe(Probe):
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         s = ctx.settings
-        url = s.url or ctx.facts("discovery").get("url")
+        url = ctx.jenkins_url()
         if not url or not s.name or not s.secret:
             missing = [n for n, v in (("URL", url), ("agent name", s.name), ("secret", s.secret)) if not v]
             yield ctx.finding(self.id, Status.SKIP, f"No {', '.join(missing)}: cannot check the secret",

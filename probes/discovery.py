@@ -14,6 +14,7 @@ import base64
 import binascii
 import hashlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -25,7 +26,7 @@ from jnlpdiag.fixcatalog import fix
 from jnlpdiag.http import HttpError, Response, client_ssl_context, request
 from jnlpdiag.javaint import parse_int, python_reads
 from jnlpdiag.model import Finding, Fix, Layer, Status
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.probe import Context, Facts, Probe
 from jnlpdiag.proxyroute import Route
 
 _CATALOG = "discovery"
@@ -89,7 +90,29 @@ def _page_title(resp: Response) -> str | None:
     return " ".join(text[start + 7 : end if end > 0 else start + 87].split())[:80] or None
 
 
-class DiscoveryProbe(Probe):
+@dataclass
+class DiscoveryFacts(Facts):
+    """What discovery learned about the controller, for the probes that follow it."""
+
+    mode: str | None = None  # "direct": agent.jar -direct does no HTTP discovery
+    url: str | None = None  # the Jenkins URL after redirects
+    scheme: str | None = None
+    route: str | None = None  # the agent's route to it, described
+    root_headers: dict[str, str] | None = None
+    jenkins_version: str | None = None
+    server_date: str | None = None  # the root page's Date header
+    listener_headers: dict[str, str] | None = None
+    listener_ok: bool | None = None  # /tcpSlaveAgentListener/ answered with usable headers
+    min_remoting: str | None = None
+    agent_host: str | None = None
+    agent_port: int | None = None
+    protocols: list[str] | None = None
+    instance_identity: str | None = None  # base64, as advertised
+    identity_fingerprint: str | None = None
+    identity_der: bytes | None = None
+
+
+class DiscoveryProbe(Probe[DiscoveryFacts]):
     id = "discovery"
     layer = Layer.NETWORK
     description = "Jenkins at the URL (X-Jenkins) and /tcpSlaveAgentListener/ headers, over the agent's proxy route"

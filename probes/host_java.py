@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from jnlpdiag.fixcatalog import fix
@@ -25,7 +26,7 @@ from jnlpdiag.hostinfo.jar import AgentJar, JarError, read_agent_jar
 from jnlpdiag.jvm import JavaInfo
 from jnlpdiag.localfile import LocalFileError, check_regular
 from jnlpdiag.model import Finding, Layer, Status
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.probe import Context, Facts, Probe
 
 _CATALOG = "host_java"
 IMAGE_AGENT_JAR = "/usr/share/jenkins/agent.jar"  # jenkinsci/docker-agents inbound-agent image
@@ -39,7 +40,23 @@ def predicted_error(jar: AgentJar, feature: int) -> str:
             f"the Java Runtime only recognizes class file versions up to {feature + 44}.0")
 
 
-class HostJavaProbe(Probe):
+@dataclass
+class HostJavaFacts(Facts):
+    """The agent's JVM as it answered, and the agent.jar it runs."""
+
+    java_executable: str | None = None
+    java_version: str | None = None
+    java_feature: int | None = None
+    java_vendor: str | None = None
+    java_home: str | None = None
+    java_is_jdk: bool | None = None
+    agent_jar_path: str | None = None
+    agent_jar_version: str | None = None
+    agent_jar_class_major: int | None = None
+    agent_jar_min_java: int | None = None
+
+
+class HostJavaProbe(Probe[HostJavaFacts]):
     id = "host.java"
     layer = Layer.HOST
     description = "The agent's JVM (version, vendor, JRE/JDK) and whether it can run the agent.jar in use"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from jnlpdiag.agent import agent_dirs, jvm_library_dirs
@@ -25,7 +26,10 @@ from jnlpdiag.hostinfo.data import hostchecks
 from jnlpdiag.hostinfo.elf import ElfError
 from jnlpdiag.hostinfo.lsm import read_lsm
 from jnlpdiag.model import Finding, Layer, Status
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.probe import Context, Facts, Probe
+
+from .host_java import HostJavaProbe
+from .host_noexec import HostNoexecProbe
 
 _CATALOG = "host_jni"
 _CAUSE_TITLE = {
@@ -74,7 +78,17 @@ def _finding_for(ctx: Context, fid: str, lib: nativelib.LibReport, extra: dict[s
     return ctx.finding(fid, status, title, detail=detail, evidence=evidence, fixes=fixes, caused_by=caused_by)
 
 
-class HostJniProbe(Probe):
+@dataclass
+class HostJniFacts(Facts):
+    """The native libraries found, and the platform they must fit."""
+
+    libraries: list[str] = field(default_factory=list)
+    host_machine: str | None = None
+    host_libc: str | None = None
+    glibc: str | None = None
+
+
+class HostJniProbe(Probe[HostJniFacts]):
     id = "host.jni"
     layer = Layer.HOST
     description = "Native (JNI) libraries the agent loads: CPU, libc, dependencies, symbol versions, a real dlopen"
@@ -83,9 +97,9 @@ class HostJniProbe(Probe):
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         settings = ctx.settings
         view = ctx.agent
-        java_facts = ctx.facts("host.java")
-        java = java_facts.get("java_executable") or (view.java.executable if view.java else None)
-        java_home = java_facts.get("java_home") or view.java_home
+        java_facts = ctx.facts(HostJavaProbe)
+        java = java_facts.java_executable or (view.java.executable if view.java else None)
+        java_home = java_facts.java_home or view.java_home
         try:
             host = nativelib.host_facts(java)
         except ElfError as exc:
@@ -124,7 +138,7 @@ class HostJniProbe(Probe):
         # A library unpacked into a noexec java.io.tmpdir fails because of that directory.
         noexec_root = next((f.id for f in ctx.findings_of("host.noexec")
                             if f.status is Status.FAIL and f.evidence.get("path") == unpack_dir), None)
-        suggest = ctx.facts("host.noexec").get("exec_capable_suggestion") or "<a directory on an exec-capable mount>"
+        suggest = ctx.facts(HostNoexecProbe).exec_capable_suggestion or "<a directory on an exec-capable mount>"
         timeout = ctx.step_timeout(cap=15)
         gate = asyncio.Semaphore(4)
 

@@ -31,6 +31,8 @@ from jnlpdiag.hostinfo.units import human_bytes
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Probe
 
+from .host_java import HostJavaProbe
+
 _CATALOG = "host_memory"
 _MIB = 1 << 20
 
@@ -100,8 +102,8 @@ class HostMemoryProbe(Probe):
                                             or cg.files.get("memory.oom_control")})
 
         # The heap: asked of the agent's JVM with the agent's sizing options, else estimated.
-        java_facts = ctx.facts("host.java")
-        java = java_facts.get("java_executable")
+        java_facts = ctx.facts(HostJavaProbe)
+        java = java_facts.java_executable
         if java is None and view.java is not None:
             java = view.java.executable
         opts = heap_options(view.jvm_words)
@@ -115,7 +117,7 @@ class HostMemoryProbe(Probe):
                     max_ram = None if mine.directory == cg.directory else limit  # type: ignore[union-attr]
                 except CgroupError:
                     max_ram = limit
-            sizing = await ask_jvm(java, opts.sizing_words, ctx.step_timeout(cap=30), max_ram)
+            sizing = await ask_jvm(java, opts.sizing_words, ctx.step_timeout(cap=30), max_ram, env=view.env)
         visible = limit if limit is not None and opts.use_container_support is not False else ram
         if sizing is not None and sizing.error is None and sizing.size("MaxHeapSize"):
             heap = sizing.size("MaxHeapSize") or 0
@@ -136,8 +138,8 @@ class HostMemoryProbe(Probe):
         suggest_heap = f"{max(64, int((limit or ram or 0) * 0.5) // _MIB)}m"
         values = {"limit": human_bytes(limit), "heap": human_bytes(heap), "overhead": human_bytes(total - heap),
                   "suggest_heap": suggest_heap, "suggest_limit": f"{-(-total // (64 * _MIB)) * 64}Mi",
-                  "ram": human_bytes(ram), "version": java_facts.get("java_version")}
-        update = _java8_update(java_facts.get("java_version"))
+                  "ram": human_bytes(ram), "version": java_facts.java_version}
+        update = _java8_update(java_facts.java_version)
         if limit is None:
             if ram is not None and heap > ram:
                 yield ctx.finding(f"{self.id}.heap", Status.WARN,

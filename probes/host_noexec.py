@@ -28,7 +28,7 @@ from jnlpdiag.hostinfo.data import hostchecks
 from jnlpdiag.hostinfo.execproof import ExecProof, prove_exec
 from jnlpdiag.hostinfo.units import human_bytes
 from jnlpdiag.model import Finding, Fix, Layer, Status
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.probe import Context, Facts, Probe
 
 _CATALOG = "host_noexec"
 # The -D property to name in a fix, per role.
@@ -226,7 +226,17 @@ def judge(s: DirState, suggest: str) -> Verdict:
     return v
 
 
-class HostNoexecProbe(Probe):
+@dataclass
+class HostNoexecFacts(Facts):
+    """The directories the agent writes to, as judged."""
+
+    directories: list[dict[str, Any]] = field(default_factory=list)
+    java_io_tmpdir: str | None = None
+    java_io_tmpdir_noexec: bool | None = None
+    exec_capable_suggestion: str | None = None  # a directory where native code does load
+
+
+class HostNoexecProbe(Probe[HostNoexecFacts]):
     id = "host.noexec"
     layer = Layer.HOST
     description = "Temp, work and JNI extraction directories: mount options, space, and a real native-code load"

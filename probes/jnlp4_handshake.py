@@ -31,6 +31,9 @@ from jnlpdiag.jnlp4.session import Jnlp4Session, StepFailed
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Probe
 
+from .discovery import DiscoveryProbe
+from .tcp import TcpProbe
+
 # Finding titles per failure cause of a step (fix texts are in data/transport-fixes.json).
 _TITLES = {
     "protocol_refused": "The agent listener refuses JNLP4-connect",
@@ -66,18 +69,18 @@ class Jnlp4HandshakeProbe(Probe):
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         s = ctx.settings
-        tcp = ctx.facts("tcp")
-        if not tcp.get("connected") or not tcp.get("host") or not tcp.get("port"):
+        tcp = ctx.facts(TcpProbe)
+        if not tcp.connected or not tcp.host or not tcp.port:
             yield ctx.finding(self.id, Status.SKIP, "No reachable agent port to speak JNLP4-connect to",
                               caused_by=ctx.failure_of("tcp"))
             return
-        host, port = str(tcp["host"]), int(tcp["port"])
-        route = ctx.agent.tcp_route(host) if tcp.get("via_proxy") else None
+        host, port = tcp.host, tcp.port
+        route = ctx.agent.tcp_route(host) if tcp.via_proxy else None
         expected = self._expected_identities(ctx)
-        values: dict[str, Any] = {"host": host, "port": port, "url": s.url or ctx.facts("discovery").get("url") or "",
+        values: dict[str, Any] = {"host": host, "port": port, "url": ctx.jenkins_url() or "",
                                   "name": s.name or "<name>"}
         evidence: dict[str, Any] = {
-            "target": f"{host}:{port}", "via_proxy": tcp.get("via_proxy"), "stage_reached": None, "failed_at": None,
+            "target": f"{host}:{port}", "via_proxy": tcp.via_proxy, "stage_reached": None, "failed_at": None,
             "identity_match": None, "tls": None, "refusal": None, "auth_check": s.auth_check, "secret_sent": False,
             "cookie_sent": False,
         }
@@ -198,7 +201,7 @@ class Jnlp4HandshakeProbe(Probe):
     def _expected_identities(self, ctx: Context) -> list[tuple[str, bytes]]:
         """Keys the server must present: discovery's header and the configured identity."""
         out: list[tuple[str, bytes]] = []
-        der = ctx.facts("discovery").get("identity_der")
+        der = ctx.facts(DiscoveryProbe).identity_der
         if isinstance(der, bytes | bytearray):
             out.append(("X-Instance-Identity", bytes(der)))
         value = ctx.settings.instance_identity

@@ -19,6 +19,9 @@ from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.neterrors import classify
 from jnlpdiag.probe import Context, Probe
 
+from .discovery import DiscoveryProbe
+from .tcp import TcpProbe
+
 
 class Jnlp4PingProbe(Probe):
     id = "jnlp4.ping"
@@ -29,17 +32,17 @@ class Jnlp4PingProbe(Probe):
     after = ("discovery",)
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
-        tcp = ctx.facts("tcp")
-        if not tcp.get("connected") or tcp.get("via_proxy"):
+        tcp = ctx.facts(TcpProbe)
+        if not tcp.connected or tcp.via_proxy:
             yield ctx.finding(self.id, Status.SKIP, "No direct connection to the agent port to ping",
                               caused_by=ctx.failure_of("tcp"))
             return
-        protocols = ctx.facts("discovery").get("protocols")
+        protocols = ctx.facts(DiscoveryProbe).protocols
         if protocols is not None and preamble.PING not in protocols:
             yield ctx.finding(self.id, Status.SKIP, "The controller does not list the Ping protocol",
                               evidence={"protocols": protocols})
             return
-        host, port = str(tcp["host"]), int(tcp["port"])
+        host, port = str(tcp.host), int(tcp.port or 0)
         values = {"host": host, "port": port, "url": ctx.settings.url or ""}
         evidence: dict[str, object] = {"target": f"{host}:{port}", "sent_hex": preamble.preamble(preamble.PING).hex()}
         answer = b""

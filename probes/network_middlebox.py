@@ -29,6 +29,9 @@ from jnlpdiag.neterrors import classify
 from jnlpdiag.probe import Context, Probe
 from jnlpdiag.wsagent import upgrade as ws
 
+from .discovery import DiscoveryProbe
+from .tcp import TcpProbe
+
 _DPI_TLS = {"tls_reset_after_hello": "reset", "tls_closed_after_hello": "closed", "tls_timeout": "stalled"}
 
 
@@ -41,18 +44,18 @@ class MiddleboxProbe(Probe):
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         s = ctx.settings
-        tcp = ctx.facts("tcp")
-        url = s.url or ctx.facts("discovery").get("url")
+        tcp = ctx.facts(TcpProbe)
+        url = ctx.jenkins_url()
         url_host, url_port = None, None
         if url:
             parts = urlsplit(url)
             url_host, url_port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
-        values: dict[str, Any] = {"host": tcp.get("host"), "port": tcp.get("port"), "url": url or "",
+        values: dict[str, Any] = {"host": tcp.host, "port": tcp.port, "url": url or "",
                                   "url_host": url_host, "url_port": url_port}
         emitted = False
-        if tcp.get("host") and tcp.get("port"):
-            result = tcp.get("result")
-            if tcp.get("connected") and not tcp.get("via_proxy"):
+        if tcp.host and tcp.port:
+            result = tcp.result
+            if tcp.connected and not tcp.via_proxy:
                 yield await self._tls_signature(ctx, values)
                 emitted = True
             elif result == "timeout" and url_host:
@@ -63,7 +66,7 @@ class MiddleboxProbe(Probe):
                 if finding:
                     yield finding
                     emitted = True
-        if url and (s.websocket or ctx.facts("discovery").get("root_headers")):
+        if url and (s.websocket or ctx.facts(DiscoveryProbe).root_headers):
             yield await self._websocket_signature(ctx, url, values)
             emitted = True
         if not emitted:

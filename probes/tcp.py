@@ -17,6 +17,7 @@ import asyncio
 import socket
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from jnlpdiag.fixcatalog import fix
@@ -24,7 +25,9 @@ from jnlpdiag.http import Proxy, resolve
 from jnlpdiag.javaint import parse_int
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.neterrors import CONNECTED, DNS, classify
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.probe import Context, Facts, Probe
+
+from .discovery import DiscoveryProbe
 
 _CATALOG = "tcp"
 _HELLO = b"GET / HTTP/1.0\r\n\r\n"  # >= 10 bytes, or the listener blocks in readFully
@@ -87,7 +90,21 @@ def describe_answer(data: bytes) -> str:
     return f"an unknown service (first bytes {data[:8].hex()})"
 
 
-class TcpProbe(Probe):
+@dataclass
+class TcpFacts(Facts):
+    """The agent port as tcp reached it."""
+
+    host: str | None = None
+    port: int | None = None
+    source: str | None = None  # where host:port came from (-direct, -tunnel, discovery)
+    result: str | None = None  # connected, refused, timeout, dns, proxy_refused, ...
+    connected: bool = False
+    addresses: list[str] | None = None  # the addresses that connected
+    via_proxy: str | None = None  # "host:port" of the HTTP proxy the connection went through
+    listener_hello: dict[str, Any] | None = None  # what the listener said (tcp.listener evidence)
+
+
+class TcpProbe(Probe[TcpFacts]):
     id = "tcp"
     layer = Layer.NETWORK
     description = "TCP connect to the agent port (IPv4 and IPv6 apart, through the agent's proxy) and ask what answers"
@@ -180,8 +197,8 @@ class TcpProbe(Probe):
             if host and port:
                 return host, port, "direct"
             return bad("direct", s.direct, f"-direct needs HOST:PORT, got {s.direct!r}")
-        d = ctx.facts("discovery")
-        host, port = d.get("agent_host"), d.get("agent_port")
+        d = ctx.facts(DiscoveryProbe)
+        host, port = d.agent_host, d.agent_port
         source = "discovery"
         if s.tunnel:
             try:
@@ -330,7 +347,7 @@ class TcpProbe(Probe):
                         session=hello.get("Jenkins-Session"), client_seen=client, local_address=local_ip, nat=nat,
                         server=hello.get("Server"), min_remoting=hello.get("Remoting-Minimum-Version"))
         ctx.publish(listener_hello=evidence)
-        root_session = (ctx.facts("discovery").get("root_headers") or {}).get("X-Jenkins-Session")
+        root_session = (ctx.facts(DiscoveryProbe).root_headers or {}).get("X-Jenkins-Session")
         if root_session and evidence["session"] and root_session != evidence["session"]:
             return ctx.finding("tcp.listener", Status.FAIL,
                                "The agent port belongs to another Jenkins instance than the URL (session differs)",

@@ -24,10 +24,12 @@ from jnlpdiag.fixcatalog import fixes
 from jnlpdiag.model import Finding, Fix, Layer, Status, worst
 from jnlpdiag.probe import Context, Probe
 from jnlpdiag.tls import certs
-from jnlpdiag.tls.common import Target, endpoint_facts, finding_id, open_target, server_date
-from jnlpdiag.tls.endpoint import Endpoint, endpoints_or_skip
+from jnlpdiag.tls.endpoint import Endpoint
 from jnlpdiag.tls.handshake import ALL_CIPHERS, Spec, handshake
 from jnlpdiag.tls.predict import build_path
+
+from ._tls import Target, endpoints_or_skip, finding_id, open_target, server_date
+from .tls_versions import TlsVersionsProbe
 
 EXPIRY_WARN_DAYS = 30
 _WEAK_BITS = {"RSA": 2048, "DSA": 2048, "EC": 224}
@@ -77,7 +79,7 @@ class TlsCertificateProbe(Probe):
             yield await asyncio.to_thread(self._assess, ctx, fid, endpoint, chain_der, java_der, date, date_source)
 
     async def _chains(self, ctx: Context, target: Target) -> tuple[list[bytes], list[bytes], str | None]:
-        facts = endpoint_facts(ctx, target.endpoint)
+        facts = ctx.facts(TlsVersionsProbe).endpoints.get(target.endpoint.url)
         if facts and facts.get("chain"):
             return list(facts["chain"]), list(facts.get("chain_for_java") or facts["chain"]), None
         deadline = time.monotonic() + ctx.step_timeout()

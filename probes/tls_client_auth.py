@@ -13,18 +13,30 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from jnlpdiag.fixcatalog import fixes
 from jnlpdiag.model import Finding, Layer, Status
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.probe import Context, Facts, Probe
 from jnlpdiag.tls import certs
-from jnlpdiag.tls.common import Target, finding_id, jvm_identity, open_target, settings_identity
-from jnlpdiag.tls.endpoint import endpoints_or_skip
 from jnlpdiag.tls.handshake import ALL_CIPHERS, ClientIdentity, Result, Spec, handshake
 
+from ._tls import Target, endpoints_or_skip, finding_id, jvm_identity, open_target, settings_identity
 
-class TlsClientAuthProbe(Probe):
+
+@dataclass
+class TlsClientAuthFacts(Facts):
+    """Whether the first endpoint asks for a client certificate; every endpoint's by URL."""
+
+    requested: bool | None = None
+    required: bool | None = None
+    ca_names: list[str] | None = None
+    identities: dict[str, Any] | None = None
+    endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class TlsClientAuthProbe(Probe[TlsClientAuthFacts]):
     id = "tls.client_auth"
     layer = Layer.PROTOCOL
     description = "Client-certificate authentication (two-way TLS): requested, required, and accepted?"

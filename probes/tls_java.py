@@ -8,7 +8,7 @@ reads its version (``release``), its security configuration (``java.security`` p
 (``JAVA_TOOL_OPTIONS``, ``JDK_JAVA_OPTIONS``, ``JAVA_OPTS`` or the process command line), and:
 
 * **predicts** the outcome against the server as scanned now (jnlpdiag.tls.predict), and
-* **observes** it, where the JVM can run a source file (Java 11+): ``TlsCheck.java`` makes one
+* **observes** it (Java 8+): the TLS checker (``TlsCheck``, shipped compiled for Java 8) makes one
   ``HttpsURLConnection`` request in that JVM with those options and reports the JVM's verdict.
 
 ``--java-check predict`` never starts a JVM; ``run`` only observes; ``both`` (default) does both,
@@ -31,12 +31,13 @@ from jnlpdiag.fixcatalog import fixes
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Probe
 from jnlpdiag.tls import certs, javacheck, jvmtls
-from jnlpdiag.tls.common import Target, finding_id, jvm_identity, mask_words, open_target
-from jnlpdiag.tls.endpoint import Endpoint, endpoints_or_skip
+from jnlpdiag.tls.endpoint import Endpoint
 from jnlpdiag.tls.handshake import ALL_CIPHERS, ClientIdentity, Spec, handshake
 from jnlpdiag.tls.javasecurity import master_file
 from jnlpdiag.tls.predict import Prediction, ServerView, predict
 from jnlpdiag.tls.scan import scan
+
+from ._tls import Target, endpoints_or_skip, finding_id, jvm_identity, mask_words, open_target
 
 # Reason code -> fix keys in data/fixes/tls.json.
 _FIXES = {
@@ -90,7 +91,7 @@ class TlsJavaProbe(Probe):
             with ExitStack() as stack:
                 cert_files, agent_certs = self._agent_certs(stack, s.agent_certs)
                 observing = None
-                if mode in ("run", "both") and (jvm.feature is None or jvm.feature >= 11):
+                if mode in ("run", "both") and (jvm.feature is None or jvm.feature >= javacheck.min_feature()):
                     observing = asyncio.create_task(
                         javacheck.observe(
                             install.executable,
@@ -100,6 +101,7 @@ class TlsJavaProbe(Probe):
                             ctx.step_timeout(),
                             insecure=s.no_certificate_check,
                             cert_files=cert_files,
+                            env=ctx.agent.env,
                         )
                     )
                 try:
@@ -191,8 +193,9 @@ class TlsJavaProbe(Probe):
         observed = observation.result if observation else None
         observed_code = javacheck.classify(observation) if observation else None
         observed_error: str | None
-        if observation is None and mode != "predict" and jvm.feature is not None and jvm.feature < 11:
-            observed_error = f"Java {jvm.feature} cannot run a source file (JEP 330 needs Java 11): prediction only"
+        needs = javacheck.min_feature()
+        if observation is None and mode != "predict" and jvm.feature is not None and jvm.feature < needs:
+            observed_error = f"Java {jvm.feature} cannot run the TLS checker (it needs Java {needs}+): prediction only"
         else:
             observed_error = observation.error if observation else None
         version = jvm.version or (observation.data.get("java_version") if observation else None)

@@ -14,20 +14,36 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from jnlpdiag.fixcatalog import fixes
 from jnlpdiag.model import Finding, Layer, Status
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.probe import Context, Facts, Probe
 from jnlpdiag.tls.ciphers import iana
-from jnlpdiag.tls.common import finding_id, open_target
-from jnlpdiag.tls.endpoint import endpoints_or_skip
 from jnlpdiag.tls.scan import Scan, scan
+
+from ._tls import endpoints_or_skip, finding_id, open_target
 
 _MODERN = ("TLSv1.2", "TLSv1.3")
 
 
-class TlsVersionsProbe(Probe):
+@dataclass
+class TlsVersionsFacts(Facts):
+    """The first endpoint's scan (its fields), and every endpoint's by URL (``endpoints``)."""
+
+    endpoint: str | None = None
+    accepted_versions: list[str] = field(default_factory=list)
+    suites: dict[str, list[str]] = field(default_factory=dict)
+    chain: list[bytes] = field(default_factory=list)
+    chain_for_java: list[bytes] = field(default_factory=list)
+    reachable: bool | None = None
+    negotiated: dict[str, Any] | None = None
+    sni: dict[str, Any] | None = None
+    endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class TlsVersionsProbe(Probe[TlsVersionsFacts]):
     id = "tls.versions"
     layer = Layer.PROTOCOL
     description = "TLS versions, cipher suites, ALPN and SNI of the Jenkins HTTPS endpoint"

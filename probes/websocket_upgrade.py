@@ -41,6 +41,8 @@ from jnlpdiag.proxyroute import should_proxy
 from jnlpdiag.wsagent import capability
 from jnlpdiag.wsagent import upgrade as ws
 
+from .discovery import DiscoveryProbe
+
 _JENKINS_PING_INTERVAL = 30.0  # core WebSocketSession: jenkins.websocket.pingInterval
 
 
@@ -89,14 +91,14 @@ class WebSocketUpgradeProbe(Probe):
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         s = ctx.settings
-        url = s.url or ctx.facts("discovery").get("url")
+        url = ctx.jenkins_url()
         if not url or urlsplit(url).scheme not in ("http", "https"):
             yield ctx.finding(self.id, Status.SKIP, "No http(s) Jenkins URL to test WebSocket against",
                               caused_by=ctx.failure_of("discovery"))
             return
         url = url if url.endswith("/") else url + "/"
         comparison = not s.websocket
-        if comparison and ctx.failure_of("discovery") and not ctx.facts("discovery").get("root_headers"):
+        if comparison and ctx.failure_of("discovery") and not ctx.facts(DiscoveryProbe).root_headers:
             yield ctx.finding(self.id, Status.SKIP, "The Jenkins URL is unreachable; no WebSocket comparison",
                               caused_by=ctx.failure_of("discovery"))
             return

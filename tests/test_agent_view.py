@@ -23,8 +23,8 @@ from jnlpdiag.settings import Layered, Settings, gather
 from tests.peers.util import clean_env
 
 ROOT = Path(__file__).resolve().parent.parent
-# What probes share lives beside them or in these modules; they are held to the same rule.
-PROBE_SOURCES = sorted((ROOT / "probes").glob("*.py")) + [ROOT / "jnlpdiag" / "tls" / "common.py"]
+# What only probes share lives beside them (probes/_tls.py) and is held to the same rule.
+PROBE_SOURCES = sorted((ROOT / "probes").glob("*.py"))
 _FORBIDDEN_CALLS = {"find_java", "describe_java", "jvm_option_words", "getenv", "which"}
 _JAVA_RUNNERS = {"create_subprocess_exec", "Popen", "run", "check_output", "call"}
 

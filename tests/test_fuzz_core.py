@@ -10,6 +10,8 @@ import asyncio
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jnlpdiag.probes.discovery import parse_identity
+from jnlpdiag.probes.tcp import describe_answer, parse_hello, split_host_port
 
 from jnlpdiag.http import HttpError, parse_head
 from jnlpdiag.proxyroute import should_proxy
@@ -17,8 +19,6 @@ from jnlpdiag.report import Report
 from jnlpdiag.settings.agentargs import parse_agent_args
 from jnlpdiag.settings.jnlpfile import JnlpFileError, parse_jnlp_bytes
 from jnlpdiag.targets import TargetsError, parse_targets
-from probes.discovery import parse_identity
-from probes.tcp import describe_answer, parse_hello, split_host_port
 
 BOUNDED = settings(max_examples=300, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
 

@@ -13,11 +13,12 @@ where ``MinRAMPercentage`` (default 50) of it is used when that is below the def
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from jnlpdiag.jvmrun import run_jvm
 
 _SIZE = re.compile(r"^(\d+)([kKmMgGtT]?)$")
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
@@ -126,32 +127,21 @@ class JvmSizing:
         return out
 
 
-async def ask_jvm(java: str, sizing_words: list[str], timeout: float, max_ram: int | None = None) -> JvmSizing:
-    """Run ``java <sizing words> -XX:+PrintFlagsFinal -version`` and read the flags it settled on."""
+async def ask_jvm(java: str, sizing_words: list[str], timeout: float, max_ram: int | None = None,
+                  env: Mapping[str, str] | None = None) -> JvmSizing:
+    """Run ``java <sizing words> -XX:+PrintFlagsFinal -version`` (in ``env``, the agent's) and read
+    the flags it settled on."""
     extra = [f"-XX:MaxRAM={max_ram}"] if max_ram is not None else []
     cmd = [java, *sizing_words, *extra, "-XX:+PrintFlagsFinal", "-version"]
     result = JvmSizing(command=cmd)
-    env = {k: v for k, v in os.environ.items() if k not in ("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS")}
-    try:
-        proc = await asyncio.create_subprocess_exec(*cmd, stdin=asyncio.subprocess.DEVNULL,
-                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-                                                    env=env)
-    except OSError as exc:
-        result.error = f"cannot run {java}: {exc.strerror or exc}"
+    run = await run_jvm(cmd, timeout, env=env)
+    if run.error:
+        result.error = run.error
         return result
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except TimeoutError:
-        result.error = f"{java} did not answer within {timeout:g} s"
-        return result
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    result.flags = parse_flags_final(out.decode("utf-8", "replace"))
-    if proc.returncode != 0 or "MaxHeapSize" not in result.flags:
-        tail = (err.decode("utf-8", "replace").strip().splitlines() or ["no output"])[0]
-        result.error = f"{java} refused the options (exit {proc.returncode}): {tail[:300]}"
+    result.flags = parse_flags_final(run.stdout)
+    if run.returncode != 0 or "MaxHeapSize" not in result.flags:
+        tail = (run.stderr.strip().splitlines() or ["no output"])[0]
+        result.error = f"{java} refused the options (exit {run.returncode}): {tail[:300]}"
     return result
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from jnlpdiag.settings import Settings
+
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -65,8 +67,8 @@ def _https(url: str | None, label: str) -> Endpoint | None:
     return Endpoint(url=url, host=parts.hostname, port=port, label=label)
 
 
-def tls_endpoints(settings: Any, discovery: dict[str, Any]) -> tuple[list[Endpoint], str]:
-    """(endpoints, why none) from the settings and the discovery probe's facts."""
+def tls_endpoints(settings: Settings, final_url: str | None) -> tuple[list[Endpoint], str]:
+    """(endpoints, why none) from the settings and the URL discovery ended on (after redirects)."""
     url = settings.url
     if not url:
         return [], "no Jenkins URL is known (give --url, or run where the agent's settings can be read)"
@@ -77,7 +79,7 @@ def tls_endpoints(settings: Any, discovery: dict[str, Any]) -> tuple[list[Endpoi
     main = _https(url, "Jenkins URL" + (" and its wss:// WebSocket endpoint" if settings.websocket else ""))
     if main:
         endpoints.append(main)
-    final = _https(discovery.get("url"), "Jenkins URL after redirects")
+    final = _https(final_url, "Jenkins URL after redirects")
     if final and (final.host.lower(), final.port) not in {(e.host.lower(), e.port) for e in endpoints}:
         endpoints.append(final)
     if not endpoints:
@@ -103,12 +105,3 @@ async def resolve(host: str, port: int, timeout: float) -> list[tuple[Any, ...]]
         seen.add(sockaddr)
         out.append((family, sockaddr))
     return out
-
-
-def endpoints_or_skip(ctx: Any, probe_id: str) -> tuple[list[Endpoint], Any]:
-    """The TLS endpoints for a tls.* probe, or (``[]``, the skip finding it should yield)."""
-    endpoints, why_none = tls_endpoints(ctx.settings, ctx.facts("discovery"))
-    if endpoints:
-        return endpoints, None
-    return [], ctx.finding(probe_id, "skip", "Skipped: no TLS endpoint", detail=why_none,
-                           evidence={"url": ctx.settings.url})

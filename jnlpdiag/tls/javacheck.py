@@ -1,9 +1,12 @@
-"""Run ``TlsCheck.java`` (package data) in the agent's JVM and read its verdict.
+"""Run the TLS checker (``TlsCheck``, package data) in the agent's JVM and read its verdict.
 
-``java TlsCheck.java URL MS`` is a single-file source launch (JEP 330, Java 11+). A runtime image
-without the ``jdk.compiler`` module (a jlink'ed JRE) cannot do that; the checker is then compiled
-with any ``javac`` on this host (``--release 11``) into a temporary directory that is removed
-afterwards, and run from there with the agent's JVM.
+The checker ships precompiled for Java 8 (``java/classes``, built from ``java/TlsCheck.java`` by
+``scripts/build_tlscheck.py``) and runs as ``java -cp DIR TlsCheck URL MS``: no compilation on
+every run, and agents still on Java 8 get a JVM view too. Only when those classes are missing or
+the JVM cannot load them does it fall back to the single-file source launch ``java TlsCheck.java``
+(JEP 330, Java 11+); a runtime image without ``jdk.compiler`` (a jlink'ed JRE) then gets the checker
+compiled with any ``javac`` on this host (``--release 11``) into a temporary directory that is
+removed afterwards. Every JVM runs through :func:`jnlpdiag.jvmrun.run_jvm`.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from jnlpdiag.jvmrun import run_jvm
 
 MARKER = "TLSCHECK "
 # Options that would make a second JVM collide with the running agent (a debug port already in
@@ -28,6 +34,8 @@ _DROP_PREFIXES = ("-javaagent:", "-agentlib:", "-agentpath:", "-Xrunjdwp", "-Xde
 _DROP_WITH_VALUE = ("-cp", "-classpath", "--class-path", "-jar")
 # Compile quickly: the checker does one request, C2 would only cost start-up time.
 _FAST = ["-XX:TieredStopAtLevel=1"]
+# Benchmarks and tests turn this off to measure and exercise the source-launch fallback.
+USE_CLASSES = True
 
 
 @dataclass
@@ -55,42 +63,50 @@ def checker_options(words: list[str]) -> list[str]:
     return out
 
 
-def _clean_env() -> dict[str, str]:
-    # The agent's option variables are passed as words, so the launcher must not add them again.
-    return {k: v for k, v in os.environ.items() if k not in ("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS")}
-
-
-def _find_javac(java_home: str | None) -> str | None:
+def _find_javac(java_home: str | None, env: Mapping[str, str]) -> str | None:
     candidates = []
     if java_home:
         candidates.append(os.path.join(java_home, "bin", "javac"))
-    if os.environ.get("JAVA_HOME"):
-        candidates.append(os.path.join(os.environ["JAVA_HOME"], "bin", "javac"))
-    found = shutil.which("javac")
+    if env.get("JAVA_HOME"):
+        candidates.append(os.path.join(env["JAVA_HOME"], "bin", "javac"))
+    found = shutil.which("javac", path=env.get("PATH"))
     if found:
         candidates.append(found)
     candidates += sorted(glob.glob("/usr/lib/jvm/*/bin/javac"), reverse=True)
     return next((c for c in candidates if os.access(c, os.X_OK)), None)
 
 
-async def _run(cmd: list[str], timeout: float) -> tuple[int | None, str, str]:
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            *cmd,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=_clean_env(),
-            stdin=asyncio.subprocess.DEVNULL,
-        )
-    except OSError as exc:
-        return None, "", f"cannot run {cmd[0]}: {exc.strerror or exc}"
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except (TimeoutError, asyncio.CancelledError):
-        proc.kill()
-        await proc.wait()
-        raise
-    return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+async def _run(cmd: list[str], timeout: float, env: Mapping[str, str]) -> tuple[int | None, str, str]:
+    run = await run_jvm(cmd, timeout, env=env)
+    if run.timed_out:
+        raise TimeoutError
+    if run.error:
+        return None, "", run.error
+    return run.returncode, run.stdout, run.stderr
+
+
+def _classes_dir(stack: ExitStack) -> str | None:
+    """The directory holding the precompiled checker (copied out of a zip install), or None."""
+    root = resources.files("jnlpdiag").joinpath("java/classes")
+    if not root.joinpath("TlsCheck.class").is_file():
+        return None
+    if isinstance(root, Path):
+        return str(root)
+    tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="jnlpdiag-tlscheck-"))
+    for item in root.iterdir():
+        if item.name.endswith(".class"):
+            Path(tmp, item.name).write_bytes(item.read_bytes())
+    return tmp
+
+
+def min_feature() -> int:
+    """The oldest Java that can run the checker: 8 with the precompiled classes, else 11 (JEP 330)."""
+    with ExitStack() as stack:
+        return 8 if USE_CLASSES and _classes_dir(stack) is not None else 11
+
+
+# The JVM could not load the precompiled classes (a JVM older than Java 8, a damaged install).
+_CANNOT_LOAD = ("UnsupportedClassVersionError", "Could not find or load main class", "NoClassDefFoundError")
 
 
 def _parse(stdout: str) -> dict[str, Any] | None:
@@ -113,8 +129,11 @@ async def observe(
     *,
     insecure: bool = False,
     cert_files: list[str] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Observation:
-    """One HTTPS request to ``url`` from ``java`` with the agent's options, within ``timeout`` seconds."""
+    """One HTTPS request to ``url`` from ``java`` with the agent's options, within ``timeout`` seconds,
+    in ``env`` (the agent's environment)."""
+    env = os.environ if env is None else env
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     budget_ms = max(500, int(timeout * 1000 * 0.6))  # the JVM's own connect/read timeouts
@@ -123,13 +142,22 @@ async def observe(
         args += ["-cert", f]
     opts = _FAST + checker_options(options)
     with ExitStack() as stack:
-        source = stack.enter_context(resources.as_file(resources.files("jnlpdiag").joinpath("java/TlsCheck.java")))
-        cmd = [java, *opts, str(source), *args]
+        classes = _classes_dir(stack) if USE_CLASSES else None
+        cmd: list[str] = []
         try:
-            code, out, err = await _run(cmd, max(0.5, timeout - (loop.time() - t0)))
-            data = _parse(out)
+            data = None
+            if classes is not None:
+                cmd = [java, *opts, "-cp", classes, "TlsCheck", *args]
+                code, out, err = await _run(cmd, max(0.5, timeout - (loop.time() - t0)), env)
+                data = _parse(out)
+            if data is None and (classes is None or any(s in err for s in _CANNOT_LOAD)):
+                source = stack.enter_context(
+                    resources.as_file(resources.files("jnlpdiag").joinpath("java/TlsCheck.java")))
+                cmd = [java, *opts, str(source), *args]
+                code, out, err = await _run(cmd, max(0.5, timeout - (loop.time() - t0)), env)
+                data = _parse(out)
             if data is None and "jdk.compiler" in err:
-                javac = _find_javac(java_home)
+                javac = _find_javac(java_home, env)
                 if javac is None:
                     return Observation(
                         None,
@@ -140,12 +168,12 @@ async def observe(
                 tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="jnlpdiag-tlscheck-"))
                 ccode, _, cerr = await _run(
                     [javac, "--release", "11", "-nowarn", "-d", tmp, str(source)],
-                    max(0.5, timeout - (loop.time() - t0)),
+                    max(0.5, timeout - (loop.time() - t0)), env,
                 )
                 if ccode != 0:
                     return Observation(None, error=f"javac failed: {cerr.strip()[:300]}", command=cmd)
                 cmd = [java, *opts, "-cp", tmp, "TlsCheck", *args]
-                code, out, err = await _run(cmd, max(0.5, timeout - (loop.time() - t0)))
+                code, out, err = await _run(cmd, max(0.5, timeout - (loop.time() - t0)), env)
                 data = _parse(out)
         except TimeoutError:
             return Observation(

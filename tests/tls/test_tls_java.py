@@ -219,3 +219,24 @@ def test_predict_mode_never_starts_a_jvm(servers, pki, tmp_path):
     )
     assert marker.exists()
     assert res.finding("tls.java")["evidence"]["predicted"] is None
+
+
+@pytest.mark.parametrize("launch", ["classes", "source"])
+def test_precompiled_checker_and_its_source_fallback_agree(servers, pki, monkeypatch, launch):
+    """The shipped Java 8 classes run by default; without them the source launch gives the same verdict."""
+    import asyncio
+
+    from jnlpdiag.tls import javacheck
+
+    monkeypatch.setattr(javacheck, "USE_CLASSES", launch == "classes")
+    java = _jdk("jdk17")
+    words = trust_opts(pki).split()
+    ok = asyncio.run(javacheck.observe(java, JDK17, words, servers["both"].url, 20))
+    bad = asyncio.run(javacheck.observe(java, JDK17, [], servers["both"].url, 20))
+    assert (ok.result, bad.result) == ("ok", "fail"), (ok.error, bad.error)
+    assert javacheck.classify(bad) == "pkix"
+    used = ok.command[ok.command.index(java) + 1:]
+    if launch == "classes":
+        assert "TlsCheck" in used and any(w.endswith("java/classes") for w in used)
+    else:
+        assert any(w.endswith("TlsCheck.java") for w in used) and "-cp" not in used

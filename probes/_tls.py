@@ -1,5 +1,6 @@
-"""What the four ``tls.*`` probes share: their targets (reached over the agent's proxy route),
-finding ids per endpoint, the client identity to offer, and masking of option words."""
+"""What the four ``tls.*`` probes share (beside them, not in the library: it speaks the probe API):
+their endpoints and targets (reached over the agent's proxy route), finding ids per endpoint, the
+client identity to offer, the server's clock, and masking of option words."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ import email.utils
 import re
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from jnlpdiag.model import Finding
 from jnlpdiag.probe import Context
-from jnlpdiag.tls.endpoint import Endpoint, resolve
+from jnlpdiag.settings import Settings
+from jnlpdiag.tls.endpoint import Endpoint, resolve, tls_endpoints
 from jnlpdiag.tls.handshake import ALL_CIPHERS, ClientIdentity, Dest, Spec, handshake, load_identity
+
+from .discovery import DiscoveryProbe
 
 if TYPE_CHECKING:  # imported where used: tls.versions, the benchmarked probe, needs neither
     from jnlpdiag.http import Proxy
@@ -26,6 +31,15 @@ class Target:
     dest: Dest
     route: str  # "direct (...)" or "proxy host:port (...)"
     proxy: Proxy | None = None
+
+
+def endpoints_or_skip(ctx: Context, probe_id: str) -> tuple[list[Endpoint], Finding | None]:
+    """The TLS endpoints for a tls.* probe, or (``[]``, the skip finding it should yield)."""
+    endpoints, why_none = tls_endpoints(ctx.settings, ctx.facts(DiscoveryProbe).url)
+    if endpoints:
+        return endpoints, None
+    return [], ctx.finding(probe_id, "skip", "Skipped: no TLS endpoint", detail=why_none,
+                           evidence={"url": ctx.settings.url})
 
 
 def finding_id(probe_id: str, index: int, endpoint: Endpoint) -> str:
@@ -54,12 +68,6 @@ async def open_target(ctx: Context, endpoint: Endpoint) -> Target | str:
     return Target(endpoint, dest, route.describe(), route.proxy)
 
 
-def endpoint_facts(ctx: Context, endpoint: Endpoint) -> dict[str, Any] | None:
-    """What tls.versions published about this endpoint, when it ran in this run."""
-    found = (ctx.facts("tls.versions").get("endpoints") or {}).get(endpoint.url)
-    return found if isinstance(found, dict) else None
-
-
 _SECRET_WORD = re.compile(r"(?i)^(-D[^=]*(password|secret|token)[^=]*=).*$")
 
 
@@ -68,7 +76,7 @@ def mask_words(words: list[str]) -> list[str]:
     return [_SECRET_WORD.sub(r"\1<redacted>", w) for w in words]
 
 
-def settings_identity(settings: Any) -> ClientIdentity | str | None:
+def settings_identity(settings: Settings) -> ClientIdentity | str | None:
     """The ``--client-cert``/``--client-key`` identity, an error text, or None when not set."""
     if not settings.client_cert:
         return None
@@ -109,8 +117,8 @@ async def server_date(ctx: Context, target: Target) -> tuple[dt.datetime | None,
     Read from discovery's facts when it ran, else from one request after a handshake of our own
     (same route, any version, no certificate check), which also works where a strict client fails.
     """
-    discovery = ctx.facts("discovery")
-    raw = discovery.get("server_date") or (discovery.get("root_headers") or {}).get("Date")
+    discovery = ctx.facts(DiscoveryProbe)
+    raw = discovery.server_date or (discovery.root_headers or {}).get("Date")
     source = "discovery (Date header)"
     if not raw:
         ep = target.endpoint

@@ -1,0 +1,109 @@
+"""Typed facts between probes: the producer's Facts class is the contract, and docs/probes.md says
+exactly what each probe publishes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from jnlpdiag.model import Finding, Layer, Status
+from jnlpdiag.probe import Context, Facts, Probe, probe
+from jnlpdiag.registry import load_probes
+from jnlpdiag.runner import run_sync
+from jnlpdiag.settings import Settings
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "probes.md"
+
+
+@dataclass
+class ClockFacts(Facts):
+    skew_s: float | None = None
+    source: str | None = None
+
+
+class ClockProbe(Probe[ClockFacts]):
+    id = "test.clock"
+    layer = Layer.HOST
+    description = "publishes typed facts"
+
+    async def run(self, ctx: Context) -> AsyncIterator[Finding]:
+        ctx.publish(skew_s=1.5)
+        ctx.publish(source="test")
+        yield ctx.finding(self.id, Status.PASS, "published")
+
+
+class Reader(Probe):
+    id = "test.reader"
+    layer = Layer.HOST
+    description = "reads typed facts"
+    after = ("test.clock",)
+
+    async def run(self, ctx: Context) -> AsyncIterator[Finding]:
+        facts = ctx.facts(ClockProbe)
+        yield ctx.finding(self.id, Status.PASS, "read", evidence={
+            "type": type(facts).__name__, "skew": facts.skew_s, "source": facts.source,
+            "raw": ctx.facts("test.clock"), "url": ctx.jenkins_url()})
+
+
+class Typo(Probe[ClockFacts]):
+    id = "test.typo"
+    layer = Layer.HOST
+    description = "publishes a name its facts type does not have"
+
+    async def run(self, ctx: Context) -> AsyncIterator[Finding]:
+        ctx.publish(skew=3)
+        yield ctx.finding(self.id, Status.PASS, "unreachable")
+
+
+def test_a_reader_gets_the_producers_typed_facts() -> None:
+    report = run_sync([ClockProbe, Reader], Settings(url="http://jenkins.invalid/", timeout=2))
+    ev = next(f for f in report.findings if f.id == "test.reader").evidence
+    assert ev == {"type": "ClockFacts", "skew": 1.5, "source": "test", "raw": {"skew_s": 1.5, "source": "test"},
+                  "url": "http://jenkins.invalid/"}
+
+
+def test_facts_of_a_probe_that_did_not_run_are_the_defaults() -> None:
+    report = run_sync([Reader], Settings(timeout=2))
+    ev = next(f for f in report.findings if f.id == "test.reader").evidence
+    assert (ev["type"], ev["skew"], ev["source"], ev["raw"], ev["url"]) == ("ClockFacts", None, None, {}, None)
+
+
+def test_publishing_a_name_outside_the_facts_type_is_a_probe_bug() -> None:
+    report = run_sync([Typo], Settings(timeout=2))
+    (finding,) = report.findings
+    assert finding.status is Status.ERROR and "skew" in finding.detail and "ClockFacts" in finding.detail
+
+
+def test_function_probes_declare_facts_too() -> None:
+    @probe(id="test.fn", layer="host", description="d", facts=ClockFacts)
+    async def fn(ctx: Context) -> AsyncIterator[Finding]:
+        yield ctx.finding("test.fn", Status.PASS, "ok")
+
+    assert fn.facts_type is ClockFacts
+    with pytest.raises(TypeError, match="declares no Facts type"):
+        Context.facts(None, Reader)  # type: ignore[arg-type]
+
+
+def _published_in_docs() -> dict[str, set[str]]:
+    """probe id -> the names its section's "Publishes ..." paragraph lists."""
+    out: dict[str, set[str]] = {}
+    for section in re.split(r"^## ", DOCS.read_text(), flags=re.M)[1:]:
+        title, _, body = section.partition("\n")
+        m = re.search(r"Publishes\b(.*?)(?:\n\n|$)", body, flags=re.S)
+        if m:
+            out[title.strip()] = set(re.findall(r"`([a-z_]+)`", m.group(1)))
+    return out
+
+
+def test_docs_list_exactly_the_fields_of_each_facts_type() -> None:
+    probes, errors = load_probes()
+    assert not errors
+    documented = _published_in_docs()
+    typed = {p.id: set(p.facts_type.names()) for p in probes if p.facts_type is not None}
+    assert typed, "the built-in producers declare Facts types"
+    assert {pid: documented.get(pid) for pid in typed} == typed
+    assert set(documented) <= set(typed), "a probe without a Facts type is documented as publishing"
