@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import signal
 import sys
 import threading
 from types import ModuleType
+from typing import Any
 
 from jnlpdiag import __version__, commands
 from jnlpdiag.escape import VisibleWriter
@@ -94,16 +96,34 @@ def main(argv: list[str] | None = None) -> int:
         degrade_to_encoding(stream)  # an ascii/latin-1 terminal gets look-alikes, never an exit 1
     sys.stdout = VisibleWriter(out)  # type: ignore[assignment]
     sys.stderr = VisibleWriter(err)  # type: ignore[assignment]
+    previous = _on_sigterm()
     try:
         return _run(argv, names)
     finally:
         sys.stdout, sys.stderr = out, err
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # the clean-up of Ctrl-C: tasks cancelled, finally paths remove temp files
+
+
+def _on_sigterm() -> Any:
+    """A kill (SIGTERM) leaves nothing behind either: it takes the Ctrl-C path instead of ending the
+    process where it stands (the default), which would skip every ``finally``."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        return signal.signal(signal.SIGTERM, _terminated)
+    except (ValueError, OSError):
+        return None
 
 
 def _run(argv: list[str], names: list[str]) -> int:
-    parser, mods = build_parser(argv[0] if argv[0] in names else None)
-    args = parser.parse_args(argv)
     try:
+        parser, mods = build_parser(argv[0] if argv[0] in names else None)
+        args = parser.parse_args(argv)
         code = int(mods[args.command].run(args))
     except KeyboardInterrupt:
         print("jnlpdiag: interrupted", file=sys.stderr)

@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from jnlpdiag.agent import AgentView, build_agent_view
+from jnlpdiag.http import HttpError
 from jnlpdiag.model import Finding, Fix, Status, fold, resolve_root, worst
 from jnlpdiag.probe import Context, DeadlineExceeded, Probe, RunState
 from jnlpdiag.report import Report
 from jnlpdiag.settings import Settings
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -87,12 +91,17 @@ class Runner:
         options: dict[str, Any] | None = None,
         *,
         agent: AgentView | None = None,
+        given: RunState | None = None,
     ) -> None:
         self.probe_classes = probes
         self.settings = settings
         self.on_event = on_event or (lambda event: None)
         self.options = options or {}
         self.agent = agent
+        # A fleet run judges this host once: ``given`` is that run's state, whose facts and findings
+        # the probes here see as if those probes had run in this run (they are not reported again).
+        self.given = given
+        self.state: RunState | None = None
         self._done: dict[str, asyncio.Event] = {}
         self._ids: set[str] = set()
 
@@ -124,6 +133,13 @@ class Runner:
             agent=self.agent or build_agent_view(self.settings),
             options=self.options,
         )
+        self.state = state
+        inherited = 0
+        if self.given is not None:
+            state.facts.update(self.given.facts)
+            state.findings.extend(self.given.findings)
+            inherited = len(state.findings)
+            self._ids.update(f.id for f in self.given.findings)
         selected = {p.id: p for p in self.probe_classes}
         self._done = {pid: asyncio.Event() for pid in selected}
         for p in self.probe_classes:
@@ -134,10 +150,10 @@ class Runner:
             *(self._run_one(p, selected, state, cycles, statuses) for p in self.probe_classes)
         )
         # Probes run concurrently: a failure may have landed before the one that explains it.
-        for finding in state.findings:
+        for finding in state.findings[inherited:]:  # (given findings belong to the run that made them)
             finding.caused_by = fold(state.findings, finding)
         report = Report(
-            findings=state.findings,
+            findings=state.findings[inherited:],
             settings=self.settings.public_dict(),
             started_at=started_wall.isoformat(timespec="seconds"),
             duration_ms=(time.monotonic() - t0) * 1000.0,
@@ -317,19 +333,63 @@ class _DaemonThreads(ThreadPoolExecutor):
 def _quiet_cancellations(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
     """Ctrl-C cancels the run: futures that end cancelled (gathers of waiting dependents) are
     expected then, not errors to print with a traceback ("exception was never retrieved")."""
-    if isinstance(context.get("exception"), asyncio.CancelledError):
+    exc = context.get("exception")
+    if isinstance(exc, asyncio.CancelledError):
+        return
+    # A network step abandoned when the run's deadline cut its probe may end with its own error
+    # (a connect that timed out) that nobody is left to read: expected, and already reported as
+    # the probe's "did not finish" finding.
+    if "never retrieved" in str(context.get("message", "")) and isinstance(exc, (OSError, TimeoutError, HttpError)):
         return
     loop.default_exception_handler(context)
+
+
+_signalled: set[int] = set()  # ids of main tasks cancelled by SIGINT/SIGTERM
+
+
+def _on_signal(task: asyncio.Task[Any]) -> None:
+    _signalled.add(id(task))
+    task.cancel()
+
+
+def prepare_loop() -> None:
+    """The running loop as every run needs it: daemon worker threads, quiet cancellations, and
+    SIGINT/SIGTERM cancelling the main task (so every ``finally`` of every probe runs and temp
+    files are removed) instead of raising wherever the interpreter happens to be, which can break
+    asyncio's own state midway. Call it first thing in the coroutine given to :func:`run_main`."""
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(_DaemonThreads())
+    loop.set_exception_handler(_quiet_cancellations)
+    main = asyncio.current_task()
+    if main is None or threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, _on_signal, main)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+
+
+def run_main(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run`` of ``make()`` with :func:`prepare_loop`; a signal ends it as KeyboardInterrupt."""
+
+    async def main() -> T:
+        prepare_loop()
+        task = asyncio.current_task()
+        try:
+            return await make()
+        except asyncio.CancelledError:
+            if id(task) in _signalled:
+                raise KeyboardInterrupt from None
+            raise
+        finally:
+            _signalled.discard(id(task))
+
+    return asyncio.run(main())
 
 
 def run_sync(
     probes: list[type[Probe]], settings: Settings, on_event: EventHandler | None = None,
     options: dict[str, Any] | None = None, *, agent: AgentView | None = None,
 ) -> Report:
-    async def main() -> Report:
-        loop = asyncio.get_running_loop()
-        loop.set_default_executor(_DaemonThreads())
-        loop.set_exception_handler(_quiet_cancellations)
-        return await Runner(probes, settings, on_event, options, agent=agent).run()
-
-    return asyncio.run(main())
+    return run_main(lambda: Runner(probes, settings, on_event, options, agent=agent).run())

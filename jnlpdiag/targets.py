@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
+import datetime as dt
 import json
+import math
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
-from jnlpdiag.model import Status, worst
+from jnlpdiag.agent import build_agent_view
+from jnlpdiag.model import Finding, Fix, Layer, Status, worst
 from jnlpdiag.probe import Probe
+from jnlpdiag.redact import Redactor
 from jnlpdiag.report import Report, exit_code_for
 from jnlpdiag.runner import Runner
 from jnlpdiag.settings import Settings
@@ -80,41 +86,157 @@ def read_targets(path: str) -> list[Target]:
     return parse_targets(data.decode("utf-8", "replace"))
 
 
-def settings_for(base: Settings, target: Target) -> Settings:
+def settings_for(base: Settings, target: Target, run_deadline_s: float | None = None) -> Settings:
     s = copy.deepcopy(base)
     for key, value in target.overrides.items():
         setattr(s, key, value)
         s.origins[key] = "targets file"
+    s.deadline = run_deadline_s  # each target's own run deadline; --deadline is the fleet's
     return s
 
 
+def per_target_seconds(base: Settings) -> float:
+    """How long one target's run may take: ``--timeout`` (plus ``--hold``), as for a single check."""
+    return base.timeout + (base.hold or 0.0)
+
+
+def default_deadline(base: Settings, count: int, pool: int, host_round: bool) -> float:
+    """The fleet's deadline when ``--deadline`` is not given: one per-target run for each round of
+    ``pool`` targets, and one more for the host checks when they run."""
+    rounds = math.ceil(count / max(1, pool)) + (1 if host_round else 0)
+    return per_target_seconds(base) * rounds
+
+
+@dataclass
+class TargetResult:
+    """One target's outcome, kept small: its status, its summary line and its report as redacted JSON
+    (a fleet of thousands holds these, not the reports)."""
+
+    label: str
+    status: Status
+    line: str
+    json: str
+    not_run: bool = False
+
+
+@dataclass
+class FleetResult:
+    results: list[TargetResult]
+    host: Report | None  # the host checks, run once for the whole fleet
+    deadline_s: float
+    elapsed_s: float = 0.0
+
+    @property
+    def status(self) -> Status:
+        statuses = [r.status for r in self.results] + ([self.host.status] if self.host is not None else [])
+        return worst(statuses) if statuses else Status.PASS
+
+    @property
+    def not_run(self) -> int:
+        return sum(1 for r in self.results if r.not_run)
+
+
+NOT_RUN = "fleet.not_run"
+# A target is started only with at least this much of the fleet's deadline left (or its whole
+# per-target time, if shorter): a run cut at once would report nothing but the cut.
+_MIN_START_S = 1.0
+
+
+def _not_run(settings: Settings, deadline_s: float, done: int, total: int) -> Report:
+    finding = Finding(
+        NOT_RUN, "fleet", Layer.NETWORK, Status.WARN,
+        f"Not checked: the fleet's deadline ({deadline_s:g} s) passed before this target's turn",
+        detail=f"{done} of {total} targets were checked within the deadline; this one was not started, so "
+               "nothing is known about it.",
+        evidence={"reason": "fleet deadline", "deadline_s": deadline_s, "checked": done, "targets": total},
+        fixes=[Fix("Give the fleet more time, or check more targets at once",
+                   ("jnlpdiag check --targets FILE --deadline <seconds> --pool <targets at once>",))],
+    )
+    return Report(findings=[finding], settings=settings.public_dict(),
+                  started_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),  # noqa: UP017 - 3.9
+                  duration_ms=0.0)
+
+
+def _keep(target: Target, report: Report, redactor: Redactor) -> TargetResult:
+    roots = report.root_causes()
+    not_run = any(f.id == NOT_RUN for f in report.findings)
+    first = roots[0] if roots else next((f for f in report.findings if f.id == NOT_RUN), None)
+    cause = f" — {first.title}" if first is not None else ""
+    line = redactor(f"{report.status.symbol} {report.status.value.upper():5} {target.label}{cause}")
+    entry = {"target": target.label, "status": report.status.value, "report": report.to_dict()}
+    return TargetResult(target.label, report.status, line, json.dumps(redactor.data(entry), default=str), not_run)
+
+
 async def run_targets(base: Settings, targets: list[Target], probes: list[type[Probe]],
-                      pool: int = DEFAULT_POOL) -> list[tuple[Target, Report]]:
+                      pool: int = DEFAULT_POOL, deadline: float | None = None,
+                      redactor: Redactor | None = None) -> FleetResult:
+    """Check every target, ``pool`` at a time, all within ``deadline`` seconds (default:
+    :func:`default_deadline`). Host probes (they judge this machine, not a target) run once, first;
+    every target's probes see their facts. A target whose turn comes too late is reported not run."""
+    t0 = time.monotonic()
+    host_probes = [p for p in probes if p.layer is Layer.HOST]
+    target_probes = [p for p in probes if p.layer is not Layer.HOST]
+    budget = deadline if deadline is not None else default_deadline(base, len(targets), pool, bool(host_probes))
+    end = t0 + budget
+    per_target = per_target_seconds(base)
+    shared = build_agent_view(base)  # one agent (its java run once) for the host and every target
+
+    def left() -> float:
+        return end - time.monotonic()
+
+    host_report: Report | None = None
+    given = None
+    if host_probes:
+        host_settings = copy.deepcopy(base)
+        host_settings.deadline = max(0.001, min(per_target, left()))
+        runner = Runner(host_probes, host_settings, agent=shared)
+        host_report = await runner.run()
+        given = runner.state
+
     sem = asyncio.Semaphore(max(1, pool))
+    done = 0
 
-    async def one(target: Target) -> tuple[Target, Report]:
+    redact = redactor or Redactor()
+
+    async def one(target: Target) -> TargetResult:
+        nonlocal done
         async with sem:
-            return target, await Runner(probes, settings_for(base, target)).run()
+            remaining = left()
+            if not target_probes or remaining < min(_MIN_START_S, per_target):
+                return _keep(target, _not_run(settings_for(base, target), budget, done, len(targets)), redact)
+            settings = settings_for(base, target, min(per_target, remaining))
+            view = dataclasses.replace(shared, settings=settings)
+            report = await Runner(target_probes, settings, agent=view, given=given).run()
+            done += 1
+            return _keep(target, report, redact)
 
-    return list(await asyncio.gather(*(one(t) for t in targets)))
-
-
-def summary_document(results: list[tuple[Target, Report]]) -> dict[str, Any]:
-    status = worst([r.status for _, r in results]) if results else Status.PASS
-    return {
-        "schema": SCHEMA_ID,
-        "status": status.value,
-        "exit_code": exit_code_for(status),
-        "targets": [{"target": t.label, "status": r.status.value, "report": r.to_dict()} for t, r in results],
-    }
+    results = list(await asyncio.gather(*(one(t) for t in targets)))
+    return FleetResult(results, host_report, budget, time.monotonic() - t0)
 
 
-def summary_text(results: list[tuple[Target, Report]]) -> str:
+def write_json(fleet: FleetResult, out: IO[str], redactor: Redactor) -> None:
+    """The ``jnlpdiag.targets/1`` document, written target by target (each already redacted JSON)."""
+    status = fleet.status
+    head = {"schema": SCHEMA_ID, "status": status.value, "exit_code": exit_code_for(status),
+            "deadline_s": fleet.deadline_s, "elapsed_s": round(fleet.elapsed_s, 3), "not_run": fleet.not_run,
+            "host": redactor.data(fleet.host.to_dict()) if fleet.host is not None else None}
+    text = json.dumps(head, indent=2, default=str)
+    out.write(text[:-2] + ',\n  "targets": [')
+    for i, result in enumerate(fleet.results):
+        out.write(("," if i else "") + "\n    " + result.json)
+    out.write("\n  ]\n}\n")
+
+
+def summary_text(fleet: FleetResult, redactor: Redactor) -> str:
     lines = []
-    for target, report in results:
-        roots = report.root_causes()
+    if fleet.host is not None:
+        roots = fleet.host.root_causes()
         cause = f" — {roots[0].title}" if roots else ""
-        lines.append(f"{report.status.symbol} {report.status.value.upper():5} {target.label}{cause}")
-    doc = summary_document(results)
-    lines.append(f"{len(results)} targets, worst: {doc['status']}, exit={doc['exit_code']}")
+        lines.append(redactor(f"{fleet.host.status.symbol} {fleet.host.status.value.upper():5} this host "
+                              f"(checked once){cause}"))
+    lines += [r.line for r in fleet.results]
+    status = fleet.status
+    not_run = f", {fleet.not_run} not run (deadline {fleet.deadline_s:g} s)" if fleet.not_run else ""
+    lines.append(f"{len(fleet.results)} targets in {fleet.elapsed_s:.1f} s{not_run}, worst: {status.value}, "
+                 f"exit={exit_code_for(status)}")
     return "\n".join(lines) + "\n"

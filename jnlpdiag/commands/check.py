@@ -11,7 +11,7 @@ from jnlpdiag.output import renderers
 from jnlpdiag.probe import Probe
 from jnlpdiag.redact import Redactor
 from jnlpdiag.registry import load_probes, probe_names, select
-from jnlpdiag.report import EXIT_ERROR, Report
+from jnlpdiag.report import EXIT_ERROR, Report, exit_code_for
 from jnlpdiag.runner import run_sync
 from jnlpdiag.settings import Settings, SettingsError
 from jnlpdiag.usage import UsageError, resolve_selection, validate_settings
@@ -99,9 +99,6 @@ def run_checks(
 
 
 def run_many(args: argparse.Namespace) -> int:
-    import asyncio
-    import json
-
     from jnlpdiag import targets as multi
 
     try:
@@ -119,13 +116,29 @@ def run_many(args: argparse.Namespace) -> int:
     if isinstance(prepared, int):
         return prepared
     settings, redactor, chosen = prepared
-    results = asyncio.run(multi.run_targets(settings, targets, chosen, args.pool))
+    from jnlpdiag.interrupt import EXIT_INTERRUPTED
+    from jnlpdiag.runner import run_main
+
+    hosts = any(p.layer.value == "host" for p in chosen)
+    deadline = settings.deadline or multi.default_deadline(settings, len(targets), args.pool, hosts)
+    origin = "--deadline" if settings.deadline else (
+        f"--timeout x {-(-len(targets) // args.pool)} rounds of --pool {args.pool}" + (" + 1 for the host checks"
+                                                                                     if hosts else ""))
+    print(f"jnlpdiag: {len(targets)} targets, {args.pool} at a time, each within "
+          f"{multi.per_target_seconds(settings):g} s{'; host checks once' if hosts else ''}; "
+          f"the fleet's deadline is {deadline:g} s ({origin})", file=sys.stderr)
+    sys.stderr.flush()
+
+    try:
+        fleet = run_main(lambda: multi.run_targets(settings, targets, chosen, args.pool, deadline, redactor))
+    except KeyboardInterrupt:
+        print("jnlpdiag: interrupted; no summary (targets in flight were cut)", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if (args.format or "text") == "json":
-        text = json.dumps(redactor.data(multi.summary_document(results)), indent=2, default=str) + "\n"
+        multi.write_json(fleet, sys.stdout, redactor)
     else:
-        text = redactor(multi.summary_text(results))
-    sys.stdout.write(text)
-    return int(multi.summary_document(results)["exit_code"])
+        sys.stdout.write(multi.summary_text(fleet, redactor))
+    return exit_code_for(fleet.status)
 
 
 def run(args: argparse.Namespace) -> int:

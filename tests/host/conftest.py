@@ -116,25 +116,6 @@ def listing(path: str | Path) -> list[str]:
     return sorted(os.listdir(path))
 
 
-def tmp_leftovers(before: list[str] | None = None) -> list[str]:
-    """jnlpdiag's temporary names in the shared /tmp.
-
-    Other jnlpdiag runs on this machine (other test sessions) may have a proof file there for a few
-    milliseconds; ours have exited when this is called, so anything of ours would stay. Given
-    ``before``, a difference is re-read after a pause so that only lasting files count.
-    """
-    import time
-
-    def now() -> list[str]:
-        return sorted(n for n in os.listdir("/tmp") if n.startswith(".jnlpdiag-"))
-
-    names = now()
-    if before is not None and names != before:
-        time.sleep(1.0)
-        names = now()
-    return names
-
-
 def mount(*args: str) -> str | None:
     """Run mount(8); the error text when the kernel refuses, else None."""
     proc = subprocess.run(["mount", *args], capture_output=True, text=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.host.conftest import Mounts, check, listing, tmp_leftovers
+from tests.host.conftest import Mounts, check, listing
 from tests.peers.util import clean_env
 
 pytestmark = pytest.mark.privileged  # tmpfs mounts, cgroups and setpriv need root
@@ -107,8 +107,15 @@ def test_unprivileged_proves_noexec_and_skips_what_it_cannot_see(mounts: Mounts,
 
 
 @pytest.mark.parametrize("as_nobody", [False, True])
-def test_nothing_left_in_tmp(as_nobody: bool) -> None:
-    before = tmp_leftovers()
-    r = check("--probe", "host.noexec", as_nobody=as_nobody, env=clean_env(HOME="/nonexistent"))
-    assert r.finding("host.noexec.java-io-tmpdir")["evidence"]["path"] == "/tmp"
-    assert tmp_leftovers(before) == before
+def test_nothing_left_in_tmp(as_nobody: bool, public_tmp: Path) -> None:
+    """TMPDIR and java.io.tmpdir are a private directory (mode 1777, so nobody can write there): the
+    proof files go there and must be gone after the run. Not the shared /tmp, which other runs of
+    the tool on this machine write to at the same time."""
+    private = public_tmp / f"tmp-{'nobody' if as_nobody else 'root'}"
+    private.mkdir()
+    private.chmod(0o1777)
+    env = clean_env(HOME="/nonexistent", TMPDIR=str(private), JAVA_OPTS=f"-Djava.io.tmpdir={private}")
+    r = check("--probe", "host.noexec", as_nobody=as_nobody, env=env)
+    proof = r.finding("host.noexec.java-io-tmpdir")["evidence"]
+    assert proof["path"] == str(private) and proof["proof"]["written"] is True
+    assert listing(private) == []
