@@ -30,6 +30,7 @@ exit codes (Nagios style):
 
 Without a subcommand: the TUI on a terminal, else the text summary of `check`.
 """
+SUB_EPILOG = "exit codes: see `jnlpdiag --help` or docs/exit-codes.md"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,7 +71,8 @@ def build_parser(only: str | None = None) -> tuple[argparse.ArgumentParser, dict
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     mods: dict[str, ModuleType] = {}
     for mod in command_modules(only):
-        p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP, epilog=EPILOG,
+        # The exit-code table lives in the top-level help (and docs/exit-codes.md), not in each command's.
+        p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP, epilog=SUB_EPILOG,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(p)
         mods[mod.NAME] = mod

@@ -42,6 +42,28 @@ def test_probes_lists_builtins_with_layers():
     assert "discovery" in text and "network" in text
 
 
+def test_probes_show_what_each_needs_in_text_and_json():
+    doc = json.loads(run_cli("probes", "--format", "json").stdout)
+    rows = {p["id"]: p for p in doc["probes"]}
+    assert rows["jnlp4.handshake"]["requires"] and rows["jnlp4.handshake"]["needs"].startswith("requires ")
+    assert rows["agent.options"]["needs"] == "nothing"
+    assert json.loads(run_cli("probes", "--json").stdout) == doc  # the older flag, same document
+    text = run_cli("probes").stdout
+    assert text.splitlines()[0].split() == ["ID", "LAYER", "NEEDS"]
+    line = next(x for x in text.splitlines() if x.startswith("jnlp4.handshake "))
+    assert rows["jnlp4.handshake"]["needs"].split(";")[0].split(",")[0] in line
+    assert all(len(x) <= 80 for x in text.splitlines())
+
+
+def test_exit_code_table_only_in_the_top_level_help():
+    top = run_cli("--help").stdout
+    assert "exit codes (Nagios style):" in top and "3  a probe errored" in top
+    for command in ("check", "probes", "matrix", "report"):
+        sub = run_cli(command, "--help").stdout
+        assert "Nagios" not in sub and "3  a probe errored" not in sub, command
+        assert "docs/exit-codes.md" in sub
+
+
 def test_usage_errors_exit_3():
     assert run_cli("check", "--no-such-flag").code == 3
     assert run_cli("check", "--timeout", "-1").code == 3

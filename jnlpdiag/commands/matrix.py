@@ -109,49 +109,57 @@ def _table(args: argparse.Namespace, data: Any, inputs: dict[str, Any]) -> int:
 
 
 def render_text(ev: Any, code: int) -> str:
+    """The verdict first, then the rules that fired (with fixes), then the facts they rest on; 80 columns."""
     from jnlpdiag.model import Status
+    from jnlpdiag.output.columns import hang
 
     out: list[str] = []
-    out.append(f"jnlpdiag matrix: {ev.status.value.upper()} (compatibility data {ev.data.version})")
-    out.append("")
-    out.append("Facts:")
-    width = max((len(n) for n in ev.facts.values), default=4)
-    for name in ev.facts.values:
-        out.append(f"  {name:<{width}}  {ev.facts.display(name)}   [{ev.facts.origins[name]}]")
+    out += hang("", f"jnlpdiag matrix: {ev.status.value.upper()} (exit {code}; compatibility data {ev.data.version})")
     problems = [r for r in ev.fired if r.status is not Status.PASS]
     # Causes before the findings they explain.
     problems.sort(key=lambda r: (r.caused_by is not None, -r.status.severity))
     for r in problems:
         out.append("")
-        out.append(f"{r.status.symbol} {r.status.value.upper()}  {r.title}  [{r.id}]")
+        out += hang(f"{r.status.symbol} {r.status.value.upper()}  ", f"{r.title}  [{r.id}]")
         if r.caused_by:
-            out.append(f"    follows from: {r.caused_by}")
+            out += hang("    follows from: ", r.caused_by)
         if r.detail:
-            out.append(f"    {r.detail}")
+            out += hang("    ", r.detail)
         if r.symptom:
-            out.append(f"    symptom: {r.symptom}")
+            out += hang("    symptom: ", r.symptom)
         for fix in r.fixes:
-            out.append(f"    fix: {fix.title}")
-            out += [f"        $ {step}" for step in fix.steps]
-            out += [f"        see {doc}" for doc in fix.docs]
-        out += [f"    source: {src}" for src in r.sources]
+            out += hang("    fix: ", fix.title)
+            for step in fix.steps:
+                out += hang("        $ ", step)
+            for doc in fix.docs:
+                out += hang("        see ", doc)
+        for src in r.sources:
+            out += hang("    source: ", src)
     notes = [r for r in ev.fired if r.status is Status.PASS]
     if notes:
         out.append("")
         out.append("Notes:")
-        out += [f"  - {r.title}" for r in notes]
+        for r in notes:
+            out += hang("  - ", r.title)
+    out.append("")
+    out.append("Facts it rests on:")
+    width = max((len(n) for n in ev.facts.values), default=4)
+    for name in ev.facts.values:
+        out += hang(f"  {name:<{width}}  ", f"{ev.facts.display(name)}   [{ev.facts.origins[name]}]")
     explained = [r for r in ev.passed if not r.title.endswith(": does not apply")]
     if ev.passed:
         out.append("")
         out.append("Passed:")
-        out += [f"  {Status.PASS.symbol} {r.title}" for r in explained]
+        for r in explained:
+            out += hang(f"  {Status.PASS.symbol} ", r.title)
         others = [r.id for r in ev.passed if r not in explained]
         if others:
-            out.append(f"  {Status.PASS.symbol} does not apply: {', '.join(others)}")
+            out += hang(f"  {Status.PASS.symbol} does not apply: ", ", ".join(others))
     if ev.unknown:
         out.append("")
         out.append("Not evaluated (give more versions to check these):")
-        out += [f"  - {r.id}: needs {', '.join(r.missing)}" for r in ev.unknown]
+        for r in ev.unknown:
+            out += hang("  - ", f"{r.id}: needs {', '.join(r.missing)}")
     out.append("")
     out.append(f"Verdict: {ev.status.value.upper()} (exit {code})")
     return "\n".join(out) + "\n"

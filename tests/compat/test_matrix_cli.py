@@ -40,6 +40,15 @@ def test_text_output_names_the_fix_and_sources() -> None:
     assert r.stdout.rstrip().endswith("Verdict: FAIL (exit 2)")
 
 
+def test_text_output_says_the_verdict_first_then_the_facts_it_rests_on() -> None:
+    r = matrix("--jenkins", "2.479.3", "--java", "11")
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("jnlpdiag matrix: FAIL (exit 2;")
+    assert r.stdout.index("✗ FAIL  Agent Java 11") < r.stdout.index("Facts it rests on:")
+    # 80 columns: only a single word longer than a line (a source URL) may stick out, whole
+    assert all(len(line) <= 80 or len(line.split()[-1]) > 50 for line in lines), [x for x in lines if len(x) > 80]
+
+
 def test_exit_codes_follow_check() -> None:
     assert matrix("--jenkins", "2.479.3", "--remoting", "3261.v9c670a_4748a_9", "--java", "17.0.15+6").code == 0
     assert matrix("--jenkins", "2.375.1", "--remoting", "3071.v7e9b_0dc08466", "--java", "17", "--websocket").code == 1
