@@ -198,3 +198,13 @@ def test_findings_round_trip_unchanged_in_json():
     tls = next(f for f in data["findings"] if f["id"] == "tls.versions")
     assert tls["evidence"]["verified_ca_file"] is None and tls["evidence"]["handshake_ms"] == 1234.5
     assert Finding.from_dict(tls).evidence == tls["evidence"]
+
+
+def test_docs_show_the_tui_and_the_report_as_png():
+    docs = DATA.parents[2] / "docs"
+    text = (docs / "output-formats.md").read_text(encoding="utf-8")
+    images = re.findall(r"!\[[^\]]+\]\((images/[^)]+\.png)\)", text)
+    assert {"images/tui-80x24.png", "images/report-first-screen.png"} <= set(images)
+    for image in images:
+        width, height = _png_size(docs / image)
+        assert width >= 390 and height >= 600, image
