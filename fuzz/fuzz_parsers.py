@@ -261,6 +261,21 @@ def _captured_streams(data: bytes) -> None:
     httpws.ws_frames(data)
 
 
+def _pcap_stream(data: bytes) -> None:
+    """The streaming capture reader with tiny per-connection limits, so every cap path is taken."""
+    import io
+
+    from jnlpdiag.analyze import PcapError, analyze_stream
+    from jnlpdiag.analyze.streams import Limits
+
+    try:
+        analysis = analyze_stream(io.BytesIO(data), limits=Limits(per_direction=64, events=4, total=256,
+                                                                  connections=3))
+    except PcapError:
+        return
+    json.dumps(analysis.to_dict(), default=str)
+
+
 def _agent_cmdline(data: bytes) -> None:
     from jnlpdiag.settings.process import split_agent_cmdline
 
@@ -282,6 +297,7 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "proc_cgroup": _optional("jnlpdiag.hostinfo.cgroup", "parse_proc_cgroup", convert=_text),
     "log_signatures": _log_signatures,
     "pcap": _optional("jnlpdiag.analyze", "analyze_bytes", ok=("PcapError",)),
+    "pcap_stream": _pcap_stream,
     "captured_streams": _captured_streams,
     "saved_report_file": _saved_report_file,
     "elf": _optional("jnlpdiag.hostinfo.elf", "analyze", ok=("ElfError",)),
@@ -336,6 +352,7 @@ def seeds(target: str) -> list[bytes]:
         "proc_cgroup": lambda: [b"0::/kubepods/burstable/pod1/abc\n", b"4:memory:/docker/abc\n2:cpu,cpuacct:/x\n"],
         "log_signatures": lambda: _files("tests/reports/logs/*.log"),
         "pcap": lambda: _files("captures/*.pcap"),
+        "pcap_stream": lambda: _files("captures/*.pcap"),
         "captured_streams": lambda: [b"\x16\x03\x01\x00\x05\x01\x00\x00\x01\x00",
                                      b"GET /wsagents/ HTTP/1.1\r\nUpgrade: websocket\r\n\r\n"],
         "elf": lambda: [p.read_bytes()[:4096] for p in (Path("/usr/lib/x86_64-linux-gnu/libdl.so.2"),) if p.exists()],

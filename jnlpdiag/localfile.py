@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+from typing import BinaryIO
 
 
 class LocalFileError(OSError):
@@ -53,3 +54,18 @@ def read_regular(path: str | os.PathLike[str], max_bytes: int) -> bytes:
             return fh.read(max_bytes + 1)[:max_bytes]
     finally:
         os.close(fd)
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """A regular file opened for reading as a stream (for inputs read piece by piece, of any size);
+    a FIFO or device is :class:`LocalFileError`, checked on the open file itself."""
+    check_regular(path)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise LocalFileError(f"{os.fspath(path)} is {_kind(st.st_mode)}, not a regular file; not read")
+        return os.fdopen(fd, "rb", buffering=1024 * 1024)
+    except BaseException:
+        os.close(fd)
+        raise

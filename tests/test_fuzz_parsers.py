@@ -255,6 +255,31 @@ def test_pcap_analyser_on_built_captures(packets, linktype, lie):
 
 
 @BOUNDED
+@given(st.lists(packet, max_size=8), st.sampled_from([101, 228, 0, 1, 12, 147]), st.sampled_from([0, 0, 0, -3, 7]),
+       st.integers(0, 3))
+def test_streaming_capture_reader_with_tight_limits(packets, linktype, lie, cut):
+    """The same built captures read as a stream with tiny per-connection limits (every cap path), and
+    cut short at any byte: an analysis that serialises, or a PcapError; with no limit reached, the
+    same analysis as the whole file read at once."""
+    import io
+
+    from jnlpdiag.analyze import PcapError, analyze_bytes, analyze_stream
+    from jnlpdiag.analyze.streams import Limits
+
+    blob = _pcap(packets, linktype, lie)
+    blob = blob[:len(blob) - cut * 5] if cut else blob
+    try:
+        tight = analyze_stream(io.BytesIO(blob), limits=Limits(per_direction=32, events=2, total=64, connections=1))
+        whole = analyze_stream(io.BytesIO(blob))
+        memory = analyze_bytes(blob)
+    except PcapError as exc:
+        assert str(exc)
+        return
+    json.dumps(tight.to_dict(), default=str)
+    assert whole.to_dict() == memory.to_dict()
+
+
+@BOUNDED
 @given(stream_payload)
 def test_captured_stream_parsers(data):
     from jnlpdiag.analyze import httpws, tls

@@ -10,21 +10,22 @@ outcome becomes a :class:`~jnlpdiag.model.Finding`; titles, details and fixes co
 
 from __future__ import annotations
 
+import io
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, BinaryIO
 
 from jnlpdiag.analyze import httpws, tls
 from jnlpdiag.analyze.packets import ACK, FIN, RST, SYN, decode
-from jnlpdiag.analyze.pcapfile import Capture, PcapError, read_capture
-from jnlpdiag.analyze.streams import Connection, connections
+from jnlpdiag.analyze.pcapfile import MAX_FILE_BYTES, Capture, CaptureReader, PcapError, Record
+from jnlpdiag.analyze.streams import Connection, Direction, Limits, Tracker
 from jnlpdiag.model import Finding, Fix, Layer, Status
 
-__all__ = ["Analysis", "PcapError", "analyze_bytes"]
+__all__ = ["Analysis", "PcapError", "analyze_bytes", "analyze_file", "analyze_stream"]
 
 PROBE = "analyze"
 # remoting AgentProtocolClientFilterLayer: writeUTF("Protocol:JNLP4-connect") then AckFilterLayer's "ACK".
@@ -137,7 +138,7 @@ class _Stream:
         syns = [s for side, s in ev if side == "c" and s.has(SYN) and not s.has(ACK)]
         synack = next((s for side, s in ev if side == "s" and s.has(SYN) and s.has(ACK)), None)
         srv_rst = next((s for side, s in ev if side == "s" and s.has(RST)), None)
-        evidence = {"packets": len(ev), "start_s": round(ev[0][1].ts - self.t0, 6)}
+        evidence = {"packets": self.c.packets, "start_s": round(self.c.first_ts - self.t0, 6)}
         if syns and synack is None:
             if srv_rst is not None:
                 self.kind = "refused"
@@ -373,35 +374,79 @@ def _stripped_upgrades(streams: list[_Stream], out: list[Finding]) -> None:
 
 
 def analyze_capture(cap: Capture, name: str = "") -> Analysis:
-    segments = [s for s in (decode(r) for r in cap.records) if s is not None]
-    result = Analysis(file=name, format=cap.format, packets=len(cap.records), tcp_packets=len(segments),
-                      truncated=cap.truncated)
-    conns = connections(segments)
-    t0 = cap.records[0].ts if cap.records else 0.0
+    """Analyse records already read (kept for callers that hold a :class:`Capture`)."""
+    return _analyze(iter(cap.records), cap.format, lambda: cap.truncated, name)
+
+
+def analyze_stream(fh: BinaryIO, name: str = "", limits: Limits | None = None) -> Analysis:
+    """Analyse a capture read from a binary stream, one record at a time: memory stays flat in the
+    number of packets (per-connection state is bounded, see :class:`~jnlpdiag.analyze.streams.Limits`).
+    Raises PcapError when it is not a capture at all."""
+    reader = CaptureReader(fh)
+    return _analyze(iter(reader), reader.format, lambda: reader.truncated, name, limits)
+
+
+def analyze_file(path: str, name: str = "") -> Analysis:
+    """Analyse a capture file as a stream (a FIFO or device is refused: LocalFileError)."""
+    from jnlpdiag.localfile import open_regular
+
+    with open_regular(path) as fh:
+        return analyze_stream(fh, name)
+
+
+def _analyze(records: Iterator[Record], fmt: str, truncated: Callable[[], str | None], name: str,
+             limits: Limits | None = None) -> Analysis:
+    tracker = Tracker(limits or Limits())
+    count = tcp = 0
+    t0: float | None = None
+    for record in records:
+        count += 1
+        if t0 is None:
+            t0 = record.ts
+        seg = decode(record)
+        if seg is not None:
+            tcp += 1
+            tracker.add(seg)
+    cut = truncated()
+    result = Analysis(file=name, format=fmt, packets=count, tcp_packets=tcp, truncated=cut)
     built: list[_Stream] = []
     ids: set[str] = set()
-    for conn in conns:
-        st = _Stream(conn, t0, result.findings, ids)
+    for conn in tracker.connections:
+        st = _Stream(conn, t0 or 0.0, result.findings, ids)
         if st.tcp():
             st.application()
         built.append(st)
-        result.streams.append({
+        summary: dict[str, Any] = {
             "id": conn.number, "client": st.facts["client"], "server": st.facts["server"], "kind": st.kind,
-            "start_s": round(conn.first_ts - t0, 6), "packets": len(conn.events),
-            "bytes_to_server": len(conn.to_server.data), "bytes_to_client": len(conn.to_client.data), **st.summary,
-        })
+            "start_s": round(conn.first_ts - (t0 or 0.0), 6), "packets": conn.packets,
+            "bytes_to_server": _stream_bytes(conn.to_server), "bytes_to_client": _stream_bytes(conn.to_client),
+            **st.summary,
+        }
+        if conn.to_server.capped or conn.to_client.capped:
+            summary["payload_stored"] = {"to_server": conn.to_server.bytes_stored,
+                                         "to_client": conn.to_client.bytes_stored}
+        result.streams.append(summary)
     _stripped_upgrades(built, result.findings)
-    if cap.truncated:
+    if tracker.untracked:
+        limit = tracker.limits.connections if tracker.limits else 0
+        result.findings.append(Finding(
+            id="capture.untracked", probe=PROBE, layer=Layer.NETWORK, status=Status.SKIP,
+            title=f"{tracker.untracked} TCP packets of connections after the first {limit} were counted, not analysed",
+            detail="Each connection keeps some state; past this many connections, later ones are not followed, so "
+                   "that memory stays bounded. Filter the capture on the Jenkins host to analyse them.",
+            evidence={"connections_analysed": limit, "packets_not_analysed": tracker.untracked},
+        ))
+    if cut:
         result.findings.append(Finding(
             id="capture.truncated", probe=PROBE, layer=Layer.NETWORK, status=Status.ERROR,
-            title=f"The capture file is truncated: {cap.truncated}",
-            detail=f"{len(cap.records)} complete packets were read and analysed; the rest of the file is missing "
+            title=f"The capture file is truncated: {cut}",
+            detail=f"{count} complete packets were read and analysed; the rest of the file is missing "
                    "(the capture was cut while being written, or the file was copied partly).",
         ))
-    if not segments:
+    if not tcp:
         result.findings.append(Finding(
             id="capture.empty", probe=PROBE, layer=Layer.NETWORK, status=Status.WARN,
-            title=f"No TCP packet in the capture ({len(cap.records)} frames)",
+            title=f"No TCP packet in the capture ({count} frames)",
             detail="Nothing to analyse: the capture filter or interface missed the agent's traffic.",
             fixes=[Fix("Capture on the interface the agent uses, filtered on the Jenkins host",
                        ("sudo tcpdump -i any -w agent.pcap host JENKINS_HOST",))],
@@ -409,6 +454,13 @@ def analyze_capture(cap: Capture, name: str = "") -> Analysis:
     return result
 
 
+def _stream_bytes(direction: Direction) -> int:
+    """Bytes of the direction: reassembled (retransmissions once) when all were kept, else as counted."""
+    return direction.bytes_seen if direction.capped else len(direction.data)
+
+
 def analyze_bytes(blob: bytes, name: str = "") -> Analysis:
     """Analyse a capture held in memory. Raises PcapError when it is not a capture at all."""
-    return analyze_capture(read_capture(blob), name)
+    if len(blob) > MAX_FILE_BYTES:
+        raise PcapError(f"{len(blob)} bytes is larger than the {MAX_FILE_BYTES // 2**20} MiB this tool reads")
+    return analyze_stream(io.BytesIO(blob), name)

@@ -27,20 +27,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from jnlpdiag.analyze import PcapError, analyze_bytes
-    from jnlpdiag.analyze.pcapfile import MAX_FILE_BYTES
-    from jnlpdiag.localfile import LocalFileError, check_regular, read_regular
+    from jnlpdiag.analyze import PcapError, analyze_file
+    from jnlpdiag.localfile import LocalFileError, check_regular
     from jnlpdiag.output.findingtext import render_findings
     from jnlpdiag.redact import Redactor
     from jnlpdiag.report import exit_code_for
 
     redactor = Redactor([*args.redact, os.environ.get("JENKINS_SECRET", "")])
     try:
-        size = check_regular(args.file)  # a FIFO or /dev/zero must not block or flood the read
-        if size > MAX_FILE_BYTES:
-            raise PcapError(f"{size} bytes is larger than the {MAX_FILE_BYTES // 2**20} MiB this tool reads")
-        blob = read_regular(args.file, MAX_FILE_BYTES)
-        analysis = analyze_bytes(blob, os.path.basename(args.file))
+        check_regular(args.file)  # a FIFO or /dev/zero must not block or flood the read
+        # Read as a stream: memory stays flat however large the capture (state per connection is bounded).
+        analysis = analyze_file(args.file, os.path.basename(args.file))
     except LocalFileError as exc:
         print(redactor(f"jnlpdiag analyze: {exc}"), file=sys.stderr)
         return EXIT_ERROR
