@@ -143,28 +143,43 @@ _MIN_START_S = 1.0
 _GRACE_S = 0.5
 
 
-def _not_run(target: Target, deadline_s: float, done: int, total: int, cut: bool = False) -> Report:
-    """A target the fleet's deadline left unchecked (or cut mid-check). Built from the target's own
-    fields only: thousands of these must cost next to nothing."""
+def _not_run(deadline_s: float, total: int, cut: bool = False) -> Report:
+    """The report of a target the fleet's deadline left unchecked (or cut mid-check); the same for
+    every such target, so it is built once per fleet (thousands of them must cost next to nothing)."""
     if cut:
         title = f"Not checked: the fleet's deadline ({deadline_s:g} s) passed while this target was being checked"
         detail = "Its probes were stopped at the deadline before they could conclude; nothing is proven about it."
     else:
         title = f"Not checked: the fleet's deadline ({deadline_s:g} s) passed before this target's turn"
-        detail = (f"{done} of {total} targets were checked within the deadline; this one was not started, so "
-                  "nothing is known about it.")
+        detail = "It was not started: the deadline passed first, so nothing is known about it."
     finding = Finding(
         NOT_RUN, "fleet", Layer.NETWORK, Status.WARN, title, detail=detail,
-        evidence={"reason": "fleet deadline", "deadline_s": deadline_s, "checked": done, "targets": total,
-                  "started": cut},
+        evidence={"reason": "fleet deadline", "deadline_s": deadline_s, "targets": total, "started": cut},
         fixes=[Fix("Give the fleet more time, or check more targets at once",
                    ("jnlpdiag check --targets FILE --deadline <seconds> --pool <targets at once>",))],
     )
-    settings = {k: {"value": v, "origin": "targets file"} for k, v in target.overrides.items()
-                if k in ("url", "name", "tunnel", "direct", "websocket")}
-    return Report(findings=[finding], settings=settings,
+    return Report(findings=[finding], settings={},
                   started_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),  # noqa: UP017 - 3.9
                   duration_ms=0.0)
+
+
+class _NotRun:
+    """Not-run entries from one redacted template per kind; per target only its own fields change."""
+
+    def __init__(self, deadline_s: float, total: int, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self.templates = {cut: redactor.data(_not_run(deadline_s, total, cut).to_dict()) for cut in (False, True)}
+        self.line_titles = {cut: self.templates[cut]["findings"][0]["title"] for cut in (False, True)}
+
+    def result(self, target: Target, cut: bool) -> TargetResult:
+        report = dict(self.templates[cut])
+        report["settings"] = self.redactor.data({k: {"value": v, "origin": "targets file"}
+                                                 for k, v in target.overrides.items()
+                                                 if k in ("url", "name", "tunnel", "direct", "websocket")})
+        label = self.redactor(target.label)
+        entry = {"target": label, "status": Status.WARN.value, "report": report}
+        line = f"{Status.WARN.symbol} {Status.WARN.value.upper():5} {label} — {self.line_titles[cut]}"
+        return TargetResult(target.label, Status.WARN, line, json.dumps(entry, default=str), True)
 
 
 def _keep(target: Target, report: Report, redactor: Redactor) -> TargetResult:
@@ -204,24 +219,22 @@ async def run_targets(base: Settings, targets: list[Target], probes: list[type[P
         given = runner.state
 
     sem = asyncio.Semaphore(max(1, pool))
-    done = 0
 
     redact = redactor or Redactor()
+    not_run = _NotRun(budget, len(targets), redact)
     results: dict[int, TargetResult] = {}
     started: set[int] = set()
 
     async def one(i: int, target: Target) -> None:
-        nonlocal done
         async with sem:
             remaining = left()
             if not target_probes or remaining < min(_MIN_START_S, per_target):
-                results[i] = _keep(target, _not_run(target, budget, done, len(targets)), redact)
+                results[i] = not_run.result(target, cut=False)
                 return
             started.add(i)
             settings = settings_for(base, target, min(per_target, remaining))
             view = dataclasses.replace(shared, settings=settings)
             report = await Runner(target_probes, settings, agent=view, given=given).run()
-            done += 1
             results[i] = _keep(target, report, redact)
 
     # Each target's own run ends by the deadline, but on a saturated machine the loop serves its timers
@@ -234,7 +247,7 @@ async def run_targets(base: Settings, targets: list[Target], probes: list[type[P
     await asyncio.gather(*pending, return_exceptions=True)
     for i, target in enumerate(targets):
         if i not in results:
-            results[i] = _keep(target, _not_run(target, budget, done, len(targets), cut=i in started), redact)
+            results[i] = not_run.result(target, cut=i in started)
     return FleetResult([results[i] for i in range(len(targets))], host_report, budget, time.monotonic() - t0)
 
 
