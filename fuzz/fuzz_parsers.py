@@ -158,6 +158,27 @@ def _log_signatures(data: bytes) -> None:
     analyze_lines(_log_lines(data), ["agent.log"]).to_dict()
 
 
+def _log_reader(data: bytes) -> None:
+    """`jnlpdiag logs FILE`: the reader (gzip, binary refusal, blocks of whole lines) and the block
+    scanner with its needle prefilter, on arbitrary bytes fed as standard input."""
+    import io
+
+    from jnlpdiag.logs import Scanner
+    from jnlpdiag.logs.reader import LogInputError, Truncated, blocks
+
+    scanner = Scanner(["<stdin>"])
+    number = 1
+    try:
+        for block in blocks("-", io.BytesIO(data)):
+            number += scanner.block("<stdin>", block, number)
+    except (LogInputError, Truncated):
+        pass
+    result = scanner.finish()
+    if result.lines != number - 1:
+        raise AssertionError(f"counted {result.lines} lines, read {number - 1}")
+    result.to_dict()
+
+
 def _saved_report_file(data: bytes) -> None:
     """``jnlpdiag show FILE``: load, validate, sanitize and render a report file from a stranger."""
     import os
@@ -296,6 +317,7 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "mountinfo": lambda data: _mountinfo(_text(data)),
     "proc_cgroup": _optional("jnlpdiag.hostinfo.cgroup", "parse_proc_cgroup", convert=_text),
     "log_signatures": _log_signatures,
+    "log_reader": _log_reader,
     "pcap": _optional("jnlpdiag.analyze", "analyze_bytes", ok=("PcapError",)),
     "pcap_stream": _pcap_stream,
     "captured_streams": _captured_streams,
@@ -351,6 +373,7 @@ def seeds(target: str) -> list[bytes]:
                               b"52 36 0:45 / /tmp\\040dir rw,nosuid,nodev,noexec - tmpfs tmpfs rw\n"],
         "proc_cgroup": lambda: [b"0::/kubepods/burstable/pod1/abc\n", b"4:memory:/docker/abc\n2:cpu,cpuacct:/x\n"],
         "log_signatures": lambda: _files("tests/reports/logs/*.log"),
+        "log_reader": _log_reader_seeds,
         "pcap": lambda: _files("captures/*.pcap"),
         "pcap_stream": lambda: _files("captures/*.pcap"),
         "captured_streams": lambda: [b"\x16\x03\x01\x00\x05\x01\x00\x00\x01\x00",
@@ -366,6 +389,13 @@ def seeds(target: str) -> list[bytes]:
         "agent_cmdline": lambda: [b"java\0-jar\0agent.jar\0-url\0http://j/\0-secret\0@/s\0-name\0a"],
     }
     return table.get(target, lambda: [])()
+
+
+def _log_reader_seeds() -> list[bytes]:
+    import gzip
+
+    logs = _files("tests/reports/logs/*.log")
+    return [*logs, *(gzip.compress(log) for log in logs[:3]), b"\0" * 64 + (logs[0] if logs else b"x\n")]
 
 
 def _report_seed_list() -> list[bytes]:

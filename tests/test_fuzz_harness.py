@@ -34,7 +34,7 @@ TARGETS = _targets()
 def test_every_target_is_listed():
     # The parsers issue 9 names, plus the core's and the transport's.
     for name in ("jnlp", "http_head", "report", "saved_report_file", "versions", "java_security", "mountinfo",
-                 "log_signatures", "pcap", "pcap_stream", "jnlp4_headers"):
+                 "log_signatures", "log_reader", "pcap", "pcap_stream", "jnlp4_headers"):
         assert name in TARGETS
 
 

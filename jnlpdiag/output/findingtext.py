@@ -19,6 +19,11 @@ def finding_lines(f: Finding, verbose: bool = True) -> list[str]:
     for line in f.detail.splitlines():
         out.append(f"      {line}")
     for key, value in f.evidence.items():
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            # Quoted lines (logs `matched`) read as text, one per line, not as a JSON list.
+            out.append(f"      {key}:")
+            out += [f"        {v}" for v in value]
+            continue
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
         if "\n" in text:
             out.append(f"      {key}:")

@@ -62,10 +62,14 @@ def test_root_cause_wins_over_the_wrapper():
 
 def test_stack_trace_is_one_event():
     doc = run_cli("logs", "--json", str(LOGS / "no-route-to-host.log")).json()
-    assert doc["lines"] == 16 and doc["events"] == 4  # three JUL records, then the trace with its cause
+    # Only events holding a known error text are examined: the three JUL records before the trace are
+    # counted as lines; the trace with its cause is one event.
+    assert doc["lines"] == 16 and doc["events"] == 1
     f = doc["findings"][0]
     assert f["evidence"]["occurrences"] == 1
-    assert f["evidence"]["root_cause"].startswith("no-route-to-host.log:11: Caused by: java.net.NoRouteToHostException")
+    # The matched line is the root cause itself: quoted once, not repeated as root_cause.
+    assert f["evidence"]["matched"][0].startswith("no-route-to-host.log:11: Caused by: java.net.NoRouteToHostException")
+    assert "root_cause" not in f["evidence"]
 
 
 def test_clean_log_passes():
@@ -102,7 +106,8 @@ def test_bad_input_is_a_clear_error(tmp_path):
     tail = b"\nCaused by: java.net.NoRouteToHostException: No route to host\n"
     binary.write_bytes(bytes(range(256)) * 100 + tail)
     res = run_cli("logs", "--json", str(binary))
-    assert res.code == 2 and res.json()["findings"][0]["id"] == "logs.no-route"
+    # Not a log: refused before anything is matched, never a pass (issue 13 §6).
+    assert res.code == 3 and res.stdout == "" and res.stderr.strip().endswith("a binary file (it holds NUL bytes), not a log")
 
 
 def test_huge_stack_trace_is_bounded(tmp_path):
