@@ -40,6 +40,7 @@ from jnlpdiag.settings import Settings
 
 if TYPE_CHECKING:  # cryptography-heavy; imported where used
     from jnlpdiag.tls.jvmtls import JvmTls
+    from jnlpdiag.tls.keystore import AgentIdentity
 
 # The agent's variables that change what it does: its home and temp dirs, its native-library path,
 # the JVM's own option variables and its JAVA_HOME.
@@ -146,6 +147,18 @@ class AgentView:
         from jnlpdiag.tls import jvmtls
 
         return jvmtls.build(self.java, self.jvm_words)
+
+    def client_identity(self) -> AgentIdentity | None:
+        """The client certificate the agent presents: ``--client-cert``/``--client-key`` when given,
+        else its JVM's ``-Djavax.net.ssl.keyStore`` (a relative path is the agent's cwd's); None
+        when it has neither. Read once per file version (:mod:`jnlpdiag.tls.keystore`)."""
+        from jnlpdiag.tls.keystore import load_identity
+
+        props = dict(self.props)
+        store = props.get("javax.net.ssl.keyStore")
+        if store and store != "NONE":
+            props["javax.net.ssl.keyStore"] = self.abspath(store)
+        return load_identity(props, self.setting_path("client_cert"), self.setting_path("client_key"))
 
     def child_env(self, **overrides: str) -> dict[str, str]:
         """The environment for a helper process that must see what the agent sees."""

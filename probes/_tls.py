@@ -1,6 +1,6 @@
 """What the four ``tls.*`` probes share (beside them, not in the library: it speaks the probe API):
 their endpoints and targets (reached over the agent's proxy route), finding ids per endpoint, the
-client identity to offer, the server's clock, and masking of option words."""
+server's clock, and masking of option words."""
 
 from __future__ import annotations
 
@@ -14,15 +14,13 @@ from typing import TYPE_CHECKING
 
 from jnlpdiag.model import Finding
 from jnlpdiag.probe import Context
-from jnlpdiag.settings import Settings
 from jnlpdiag.tls.endpoint import Endpoint, resolve, tls_endpoints
-from jnlpdiag.tls.handshake import ALL_CIPHERS, ClientIdentity, Dest, Spec, handshake, load_identity
+from jnlpdiag.tls.handshake import ALL_CIPHERS, Dest, Spec, handshake
 
 from .discovery import DiscoveryProbe
 
 if TYPE_CHECKING:  # imported where used: tls.versions, the benchmarked probe, needs neither
     from jnlpdiag.http import Proxy
-    from jnlpdiag.tls.jvmtls import JvmTls
 
 
 @dataclass
@@ -74,41 +72,6 @@ _SECRET_WORD = re.compile(r"(?i)^(-D[^=]*(password|secret|token)[^=]*=).*$")
 def mask_words(words: list[str]) -> list[str]:
     """JVM option words for output: values of ``-D...password=`` and the like replaced."""
     return [_SECRET_WORD.sub(r"\1<redacted>", w) for w in words]
-
-
-def settings_identity(settings: Settings) -> ClientIdentity | str | None:
-    """The ``--client-cert``/``--client-key`` identity, an error text, or None when not set."""
-    if not settings.client_cert:
-        return None
-    try:
-        return load_identity(settings.client_cert, settings.client_key)
-    except (OSError, ValueError, TypeError) as exc:
-        return f"cannot read --client-cert {settings.client_cert} / --client-key {settings.client_key}: {exc}"
-
-
-def jvm_identity(jvm: JvmTls) -> ClientIdentity | str | None:
-    """The first key entry of the JVM's ``javax.net.ssl.keyStore``, an error text, or None."""
-    from jnlpdiag.tls.truststore import recover_jks_key
-
-    ks = jvm.keystore
-    if ks is None:
-        return None
-    if ks.error:
-        return f"cannot read -Djavax.net.ssl.keyStore={jvm.keystore_path}: {ks.error}"
-    entries = ks.key_entries()
-    if not entries:
-        return f"-Djavax.net.ssl.keyStore={jvm.keystore_path} holds no private key entry"
-    entry = entries[0]
-    key = entry.key
-    if key is None:
-        password = jvm.sysprops.get("javax.net.ssl.keyStorePassword")
-        if not password:
-            return f"-Djavax.net.ssl.keyStore={jvm.keystore_path}: no -Djavax.net.ssl.keyStorePassword to open its key"
-        try:
-            key = recover_jks_key(entry, password)
-        except ValueError as exc:
-            return f"-Djavax.net.ssl.keyStore={jvm.keystore_path}: {exc}"
-    return ClientIdentity(chain=entry.certs, key=key, source=f"-Djavax.net.ssl.keyStore={jvm.keystore_path}")
 
 
 async def server_date(ctx: Context, target: Target) -> tuple[dt.datetime | None, str]:

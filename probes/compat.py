@@ -25,9 +25,10 @@ from urllib.parse import urljoin, urlsplit
 
 from jnlpdiag.compat import InputError, Observed, evaluate, load_data, observe
 from jnlpdiag.compat.jar import AgentJarInfo, read_agent_jar, read_agent_jar_file
-from jnlpdiag.http import HttpError, Response, client_ssl_context, request
+from jnlpdiag.http import HttpError, Response, request
 from jnlpdiag.model import Finding, Fix, Layer, Status, resolve_root
 from jnlpdiag.probe import Context, DeadlineExceeded, Facts, Probe
+from jnlpdiag.tls.agentssl import agent_ssl_context
 
 from .discovery import DiscoveryProbe
 from .host_java import HostJavaFacts, HostJavaProbe
@@ -84,7 +85,7 @@ async def _download_agent_jar(ctx: Context, jar_url: str) -> tuple[Response | Ht
         route = ctx.agent.discovery_route(parts.scheme, parts.hostname or "")
         try:
             resp = await request(url, timeout=ctx.step_timeout(), proxy=route.proxy,
-                                 ssl_context=client_ssl_context(s.ca_file, verify), max_body=MAX_AGENT_JAR)
+                                 ssl_context=agent_ssl_context(ctx.agent, verify), max_body=MAX_AGENT_JAR)
         except DeadlineExceeded:
             # The verdict needs no network: go on with the tables rather than lose it.
             return HttpError("timeout", "the run's deadline left no time to download it", "request"), notes

@@ -27,10 +27,11 @@ except ImportError:  # pragma: no cover - older cryptography
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
-from jnlpdiag.http import HttpError, client_ssl_context, request
+from jnlpdiag.http import HttpError, request
 from jnlpdiag.jnlp4.catalog import fix
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Probe
+from jnlpdiag.tls.agentssl import agent_ssl_context
 
 
 def decrypt(payload: bytes, secret: str) -> bytes:
@@ -88,7 +89,7 @@ class CredentialsJnlpProbe(Probe):
             return
         # Trust is the TLS probes' verdict; here only the secret matters.
         untrusted = any(f.id == "discovery.https" for f in ctx.findings_of("discovery"))
-        context = client_ssl_context(s.ca_file, verify=not (s.no_certificate_check or untrusted))
+        context = agent_ssl_context(ctx.agent, verify=not (s.no_certificate_check or untrusted))
         try:
             # Over the proxy the agent itself would use for an HTTP(S) download from the controller.
             parts = urlsplit(jnlp_url)

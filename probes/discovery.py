@@ -23,11 +23,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from jnlpdiag.fixcatalog import fix
-from jnlpdiag.http import HttpError, Response, client_ssl_context, request
+from jnlpdiag.http import HttpError, Response, request
 from jnlpdiag.javaint import parse_int, python_reads
 from jnlpdiag.model import Finding, Fix, Layer, Status
 from jnlpdiag.probe import Context, Facts, Probe
 from jnlpdiag.proxyroute import Route
+from jnlpdiag.tls.agentssl import agent_ssl_context, presented_entry
+from jnlpdiag.tls.clientauth import alert_name, http_refusal
 
 _CATALOG = "discovery"
 # Reverse proxies name themselves in Server / Via; used to explain "the URL host is a proxy".
@@ -58,7 +60,8 @@ def parse_identity(value: str) -> tuple[bytes, str] | str:
 
 
 async def _get(ctx: Context, url: str, route: Route, verify: bool, headers: dict[str, str]) -> Response | HttpError:
-    context = client_ssl_context(ctx.settings.ca_file, verify)  # the first call blocks: before the step's clock
+    # With the agent's client certificate; the first call blocks (key store): before the step's clock.
+    context = agent_ssl_context(ctx.agent, verify)
     try:
         return await request(url, headers=headers, timeout=ctx.step_timeout(), proxy=route.proxy,
                              ssl_context=context, max_body=64 * 1024)
@@ -110,6 +113,7 @@ class DiscoveryFacts(Facts):
     instance_identity: str | None = None  # base64, as advertised
     identity_fingerprint: str | None = None
     identity_der: bytes | None = None
+    client_cert_refusal: str | None = None  # two-way TLS refused the request: how (alert, front page)
 
 
 class DiscoveryProbe(Probe[DiscoveryFacts]):
@@ -215,7 +219,38 @@ class DiscoveryProbe(Probe[DiscoveryFacts]):
             fixes=[fix(_CATALOG, key, **values)], breaks=breaks, rests_on=rests_on,
         )
 
+    def _client_cert_refusal(self, ctx: Context, root: Response | HttpError, values: dict[str, Any]) -> Finding | None:
+        """Two-way TLS refused the request, at the TLS layer or at a front's HTTP layer."""
+        if isinstance(root, HttpError):
+            alert = alert_name(root.message) if root.stage in ("tls", "response") else None
+            # handshake_failure alone is also a cipher mismatch: tls.client_auth tells them apart.
+            reason = f"TLS alert {alert}" if alert and alert != "handshake_failure" else None
+            evidence: dict[str, Any] = {"error": root.message, "stage": root.stage, "url": values["url"]}
+        else:
+            answer = http_refusal(root.status, {k.lower(): v for k, v in root.headers.items}, root.text(4096))
+            reason = answer.reason if answer else None
+            evidence = {"http_status": root.status, "server": root.headers.get("Server"), "url": values["url"]}
+        if reason is None:
+            return None
+        sent = presented_entry(ctx.agent) is not None
+        evidence["client_certificate_sent"] = sent
+        ctx.publish(client_cert_refusal=reason)
+        title = (f"{values['url']} refuses the agent's client certificate ({reason})" if sent
+                 else f"{values['url']} requires a client certificate, and the agent sent none ({reason})")
+        return ctx.finding(
+            "discovery.jenkins", Status.FAIL, title[:200],
+            detail="Two-way TLS: agent.jar gets the same answer, and reports it only as an invalid response. "
+                   "tls.client_auth says which certificate the server wants and why this one does not do.",
+            evidence=evidence, caused_by="tls.client_auth",
+            fixes=[fix("tls", "client_auth_required", **values)],
+            # Only jenkins-at-url: breaking url-answers would fold tls.client_auth back under this.
+            breaks=("jenkins-at-url",), rests_on=("tls-session-acceptable",),
+        )
+
     def _root_finding(self, ctx: Context, root: Response | HttpError, values: dict[str, Any]) -> Finding:
+        refused = self._client_cert_refusal(ctx, root, values)
+        if refused is not None:
+            return refused
         if isinstance(root, HttpError):
             return self._network_error(ctx, "discovery.jenkins", root, f"Cannot reach {values['url']}", values,
                                        breaks=("url-answers", "jenkins-at-url"), rests_on=())

@@ -21,12 +21,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from jnlpdiag.http import HttpError, client_ssl_context, request
+from jnlpdiag.http import HttpError, request
 from jnlpdiag.jnlp4.catalog import fix
 from jnlpdiag.jnlp4.session import Jnlp4Session, StepFailed
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.neterrors import classify
 from jnlpdiag.probe import Context, Probe
+from jnlpdiag.tls.agentssl import agent_ssl_context
 from jnlpdiag.wsagent import upgrade as ws
 
 from .discovery import DiscoveryProbe
@@ -171,7 +172,7 @@ class MiddleboxProbe(Probe):
         base = url if url.endswith("/") else url + "/"
         evidence: dict[str, Any] = {"stage": None, "ws_url": ws.ws_url(base)}
         # Trust is the TLS probes' business; here only resets count.
-        context = client_ssl_context(ctx.settings.ca_file, verify=False)
+        context = agent_ssl_context(ctx.agent, verify=False)  # as the agent: with its certificate
         try:
             resp = await request(urljoin(base, "login"), timeout=ctx.step_timeout(), ssl_context=context,
                                  max_body=4096)

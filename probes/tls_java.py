@@ -24,6 +24,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import ExitStack
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography import x509
 
@@ -31,13 +32,15 @@ from jnlpdiag.fixcatalog import fixes
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Probe
 from jnlpdiag.tls import certs, javacheck, jvmtls
+from jnlpdiag.tls.clientauth import classify
 from jnlpdiag.tls.endpoint import Endpoint
-from jnlpdiag.tls.handshake import ALL_CIPHERS, ClientIdentity, Spec, handshake
+from jnlpdiag.tls.handshake import ALL_CIPHERS, Spec, handshake
 from jnlpdiag.tls.javasecurity import master_file
+from jnlpdiag.tls.keystore import AgentIdentity, write_pkcs12
 from jnlpdiag.tls.predict import Prediction, ServerView, predict
 from jnlpdiag.tls.scan import scan
 
-from ._tls import Target, endpoints_or_skip, finding_id, jvm_identity, mask_words, open_target
+from ._tls import Target, endpoints_or_skip, finding_id, mask_words, open_target
 
 # Reason code -> fix keys in data/fixes/tls.json.
 _FIXES = {
@@ -52,6 +55,7 @@ _FIXES = {
     "certpath": ("java_certpath",),
     "hostname": ("java_hostname",),
     "client_cert": ("java_client_cert",),
+    "keystore": ("keystore_unreadable",),
     "connect": ("java_connect",),
 }
 
@@ -60,11 +64,11 @@ class TlsJavaProbe(Probe):
     id = "tls.java"
     layer = Layer.PROTOCOL
     description = "The HTTPS handshake as the agent's JVM will do it: predicted from its configuration, and observed"
-    after = ("discovery",)
+    # After tls.client_auth: a client-certificate failure here follows from the one it names.
+    after = ("discovery", "tls.client_auth")
     rests_on = ("url-answers",)
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
-        s = ctx.settings
         endpoints, skip = endpoints_or_skip(ctx, self.id)
         if skip is not None:
             yield skip
@@ -79,8 +83,38 @@ class TlsJavaProbe(Probe):
                 fixes=fixes("tls", "no_java"),
             )
             return
-        words = ctx.agent.jvm_words
-        jvm = await asyncio.to_thread(jvmtls.build, install, words)
+        ident = await asyncio.to_thread(ctx.agent.client_identity)
+        with ExitStack() as identity_files:
+            words = ctx.agent.jvm_words + self._override_words(identity_files, ident)
+            jvm = await asyncio.to_thread(jvmtls.build, install, words)
+            async for finding in self._check(ctx, endpoints, install, jvm, words, ident):
+                yield finding
+
+    def _override_words(self, stack: ExitStack, ident: AgentIdentity | None) -> list[str]:
+        """``--client-cert`` for the JVM: a PKCS12 store with a one-time password, in a private
+        temporary directory removed when the probe ends."""
+        if ident is None or ident.source != "--client-cert" or not ident.entries:
+            return []
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="jnlpdiag-keystore-"))
+        path = os.path.join(tmp, "client.p12")
+        password = write_pkcs12(ident.entries[0], path)
+        return [
+            f"-Djavax.net.ssl.keyStore={path}",
+            "-Djavax.net.ssl.keyStoreType=PKCS12",
+            f"-Djavax.net.ssl.keyStorePassword={password}",
+        ]
+
+    async def _check(
+        self,
+        ctx: Context,
+        endpoints: list[Endpoint],
+        install: Any,
+        jvm: jvmtls.JvmTls,
+        words: list[str],
+        ident: AgentIdentity | None,
+    ) -> AsyncIterator[Finding]:
+        s = ctx.settings
+        keystore_error = ident.error if ident is not None and ident.source != "--client-cert" else None
         mode = s.java_check if s.java_check in ("predict", "run", "both") else "both"
         for index, endpoint in enumerate(endpoints):
             fid = finding_id(self.id, index, endpoint)
@@ -107,8 +141,14 @@ class TlsJavaProbe(Probe):
                 try:
                     prediction = None
                     if mode in ("predict", "both"):
-                        view = await self._server_view(ctx, target, jvm)
-                        prediction = predict(jvm, view, no_certificate_check=s.no_certificate_check, agent_certs=agent_certs)
+                        view = await self._server_view(ctx, target, ident)
+                        prediction = predict(
+                            jvm,
+                            view,
+                            no_certificate_check=s.no_certificate_check,
+                            agent_certs=agent_certs,
+                            keystore_error=keystore_error,
+                        )
                     observation = await observing if observing else None
                 finally:
                     if observing and not observing.done():
@@ -139,33 +179,28 @@ class TlsJavaProbe(Probe):
                 pass
         return files, parsed
 
-    async def _server_view(self, ctx: Context, target: Target, jvm: jvmtls.JvmTls) -> ServerView:
+    async def _server_view(self, ctx: Context, target: Target, ident: AgentIdentity | None) -> ServerView:
         """The server as the JVM will meet it: versions and suites, the chain (SunJSSE's SNI rule),
         client-certificate demands, and whether the JVM key store's certificate is accepted."""
         ep = target.endpoint
         deadline = time.monotonic() + ctx.step_timeout()
         host_header = ep.host if ep.port == 443 else ep.hostport
-        auth_spec = Spec(ciphers=ALL_CIPHERS, sni=ep.java_sni, http_host=host_header)
-        identity = jvm_identity(jvm)
-        jobs: list[Any] = [
-            scan(target.endpoint, target.dest, deadline),
-            asyncio.to_thread(handshake, target.dest, auth_spec, deadline),
-        ]
-        if isinstance(identity, ClientIdentity):
-            jobs.append(
-                asyncio.to_thread(
-                    handshake,
-                    target.dest,
-                    Spec(ciphers=ALL_CIPHERS, sni=ep.java_sni, http_host=host_header, identity=identity),
-                    deadline,
-                )
-            )
-        results = await asyncio.gather(*jobs)
-        result, bare = results[0], results[1]
-        required = bare.cert_requested and (bare.after_alert or not bare.ok)
+        auth_spec = Spec(
+            ciphers=ALL_CIPHERS, sni=ep.java_sni, http_host=host_header, http_path=urlsplit(ep.url).path or "/"
+        )
+        result, bare = await asyncio.gather(
+            scan(target.endpoint, target.dest, deadline), asyncio.to_thread(handshake, target.dest, auth_spec, deadline)
+        )
+        without = classify(bare, sent_certificate=False)
+        required = without.kind == "refused"
         accepted = None
-        if len(results) > 2:
-            accepted = results[2].ok and not results[2].after_alert
+        # The certificate the JVM would choose for the CA names the server sent (SunX509).
+        identity = ident.client_identity(bare.client_ca_names) if ident is not None and not ident.error else None
+        if identity is not None:
+            spec = Spec(ciphers=ALL_CIPHERS, sni=ep.java_sni, http_host=host_header, http_path=auth_spec.http_path,
+                        identity=identity)
+            with_cert = await asyncio.to_thread(handshake, target.dest, spec, deadline)
+            accepted = classify(with_cert, sent_certificate=True).kind != "refused"
         return ServerView(
             host=ep.host,
             accepted_versions=result.accepted_versions,
@@ -225,9 +260,15 @@ class TlsJavaProbe(Probe):
         failed = (prediction is not None and not prediction.ok) or observed == "fail"
         out: list[Finding] = []
         who = f"Java {version or '?'} ({jvm.executable})"
+        cause = None
         if failed:
             code = (prediction.reason if prediction and not prediction.ok else observed_code) or "other"
             title_reason = observed_error if observed == "fail" else prediction.message if prediction else ""
+            auth_id = fid.replace(self.id, "tls.client_auth", 1)
+            if code in ("client_cert", "keystore") and any(
+                f.id == auth_id and f.status is Status.FAIL for f in ctx.findings_of("tls.client_auth")
+            ):
+                cause = auth_id
             keys = _FIXES.get(code, ("java_disagreement",))
             if code == "pkix" and prediction and prediction.missing_issuer and not values.get("have_ca"):
                 keys = ("java_pkix_chain", "java_pkix_chain_import", "java_pkix")
@@ -243,6 +284,7 @@ class TlsJavaProbe(Probe):
                     evidence=evidence,
                     fixes=fixes("tls", *keys, **values),
                     breaks=("tls-session-acceptable",),
+                    caused_by=cause,
                 )
             )
         else:

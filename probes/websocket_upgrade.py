@@ -33,11 +33,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from jnlpdiag.http import USER_AGENT, HttpError, Proxy, client_ssl_context, request
+from jnlpdiag.http import USER_AGENT, HttpError, Proxy, request
 from jnlpdiag.jnlp4.catalog import fix, proxy_snippet
 from jnlpdiag.model import Finding, Fix, Layer, Status
 from jnlpdiag.probe import Context, Probe
 from jnlpdiag.proxyroute import should_proxy
+from jnlpdiag.tls.agentssl import agent_ssl_context
 from jnlpdiag.wsagent import capability
 from jnlpdiag.wsagent import upgrade as ws
 
@@ -47,18 +48,8 @@ _JENKINS_PING_INTERVAL = 30.0  # core WebSocketSession: jenkins.websocket.pingIn
 
 
 def _ssl_context(ctx: Context) -> ssl.SSLContext:
-    s = ctx.settings
-    # agent.jar -noCertificateCheck also covers wss://
-    if not s.client_cert:
-        return client_ssl_context(s.ca_file, verify=not s.no_certificate_check)
-    context = ssl.create_default_context()
-    if s.ca_file:
-        context.load_verify_locations(cafile=s.ca_file)
-    if s.no_certificate_check:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    context.load_cert_chain(s.client_cert, s.client_key)
-    return context
+    # agent.jar -noCertificateCheck also covers wss://; the agent's client certificate goes with it.
+    return agent_ssl_context(ctx.agent, verify=not ctx.settings.no_certificate_check)
 
 
 def _proxy_subject(proxy: str) -> str:

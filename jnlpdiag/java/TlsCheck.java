@@ -152,8 +152,27 @@ public class TlsCheck {
             c.setInstanceFollowRedirects(false);
             c.setRequestProperty("User-Agent", "jnlpdiag-TlsCheck");
             int status = c.getResponseCode();
+            // A front that enforces client certificates at the HTTP layer (nginx 400) names its
+            // reason in the page: keep its start, and whether Jenkins (X-Jenkins) answered.
+            String body = null;
+            if (status >= 400) {
+                try (InputStream err = c.getErrorStream()) {
+                    if (err != null) {
+                        // Java 8: no InputStream.readNBytes; read up to 2 KB by hand.
+                        byte[] buf = new byte[2048];
+                        int n = 0;
+                        for (int r; n < buf.length && (r = err.read(buf, n, buf.length - n)) > 0; ) n += r;
+                        body = new String(buf, 0, n, java.nio.charset.StandardCharsets.UTF_8);
+                    }
+                } catch (java.io.IOException e) {
+                    body = null;
+                }
+            }
+            String jenkins = c.getHeaderField("X-Jenkins");
             c.disconnect();
             out.append(",\"result\":\"ok\",\"http_status\":").append(status);
+            out.append(",\"http_body\":").append(json(body));
+            out.append(",\"x_jenkins\":").append(json(jenkins));
             code = 0;
         } catch (Throwable t) {
             List<String> chain = new ArrayList<>();

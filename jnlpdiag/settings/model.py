@@ -77,8 +77,13 @@ class Settings:
         return self.origins.get(name, "default")
 
     def secret_values(self) -> list[str]:
-        """Every secret value known to this run, for the redactor."""
-        return [self.secret.reveal()] if self.secret else []
+        """Every secret value known to this run, for the redactor: the agent secret and the key
+        and trust store passwords of the agent's JVM options."""
+        from jnlpdiag.jvm import jvm_option_words, system_properties  # jnlpdiag.jvm imports this module
+        from jnlpdiag.tls.keystore import secret_values as store_passwords
+
+        out = [self.secret.reveal()] if self.secret else []
+        return out + store_passwords(system_properties(jvm_option_words(self)))
 
     def public_dict(self) -> dict[str, Any]:
         """The settings for output: every set value with its origin; secrets as ``<redacted>``."""

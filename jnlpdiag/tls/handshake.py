@@ -78,6 +78,7 @@ class Spec:
     # After the handshake, send one HTTP request and read the status line: a TLS 1.3 server that
     # requires a client certificate only says so (alert certificate_required) after the handshake.
     http_host: str | None = None
+    http_path: str = "/"  # the Jenkins URL's path: a front may serve Jenkins under a prefix only
 
 
 @dataclass
@@ -96,6 +97,7 @@ class Result:
     stage: str | None = None  # connect, handshake, after
     http_status: str | None = None  # first line of the HTTP answer after the handshake
     http_headers: dict[str, str] = field(default_factory=dict)  # its headers, lower-case names
+    http_body: str = ""  # the start of its body (a front's error page names its reason)
     after_error: str | None = None  # what went wrong after the handshake
     after_alert: bool = False  # the server sent a TLS alert after the handshake (TLS 1.3 client auth)
     elapsed_ms: float = 0.0
@@ -335,7 +337,9 @@ def handshake(dest: Dest, spec: Spec, deadline: float) -> Result:
         if spec.http_host is not None:
             result.stage = "after"
             # An alert comes right after the client's Finished; an HTTP answer is quick too.
-            _after_handshake(conn, sock, spec.http_host, min(deadline, time.monotonic() + AFTER_WAIT), result)
+            _after_handshake(
+                conn, sock, spec.http_host, spec.http_path, min(deadline, time.monotonic() + AFTER_WAIT), result
+            )
         result.stage = None
         return result
     except _Deadline:
@@ -352,8 +356,13 @@ def handshake(dest: Dest, spec: Spec, deadline: float) -> Result:
         result.elapsed_ms = (time.monotonic() - t0) * 1000
 
 
-def _after_handshake(conn: SSL.Connection, sock: socket.socket, host: str, deadline: float, result: Result) -> None:
-    request = f"GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: jnlpdiag\r\nConnection: close\r\n\r\n".encode()
+BODY_PEEK = 2048  # bytes of the body kept: enough for an error page's title and first lines
+
+
+def _after_handshake(
+    conn: SSL.Connection, sock: socket.socket, host: str, path: str, deadline: float, result: Result
+) -> None:
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: jnlpdiag\r\nConnection: close\r\n\r\n".encode()
     try:
         view = memoryview(request)
         while view:  # send(), not sendall(): a retried sendall() would start over
@@ -369,7 +378,18 @@ def _after_handshake(conn: SSL.Connection, sock: socket.socket, host: str, deadl
             if not chunk:
                 break
             data += chunk
-        head = data.split(b"\r\n\r\n", 1)[0].decode("iso-8859-1", "replace").split("\r\n")
+        head_bytes, _, body = data.partition(b"\r\n\r\n")
+        # A little of the body, if it comes at once: what a front's error page says.
+        while head_bytes and len(body) < BODY_PEEK and time.monotonic() < deadline:
+            try:
+                chunk = _pump(conn, sock, lambda: conn.recv(BODY_PEEK), min(deadline, time.monotonic() + 0.3))
+            except (_Deadline, SSL.Error):
+                break
+            if not chunk:
+                break
+            body += chunk
+        result.http_body = body[:BODY_PEEK].decode("utf-8", "replace")
+        head = head_bytes.decode("iso-8859-1", "replace").split("\r\n")
         line = head[0]
         result.http_status = line[:200] if line else None
         for header in head[1:64]:
@@ -385,6 +405,7 @@ def _after_handshake(conn: SSL.Connection, sock: socket.socket, host: str, deadl
     except SSL.Error as exc:
         result.after_error = _ssl_reason(exc)
         result.after_alert = True
+
 
 
 def load_identity(cert_path: str, key_path: str | None, password: bytes | None = None) -> ClientIdentity:

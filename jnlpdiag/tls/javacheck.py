@@ -188,10 +188,28 @@ async def observe(
         first = next((line for line in text if line.strip() and "warning" not in line.lower()), text[0] if text else "")
         return Observation(None, error=f"the JVM did not run the checker: {first[:300]}", command=cmd, elapsed_ms=elapsed)
     result = data.get("result") if data.get("result") in ("ok", "fail") else None
+    if result == "ok":
+        refusal = _client_cert_refusal(data)
+        if refusal is not None:
+            # TLS completed, but a front refused the request for its client certificate: agent.jar
+            # fails there too ("<url> is invalid: 400 Bad Request").
+            result = "fail"
+            data.update(exception="HTTP", message=f"{refusal} (client certificate)", causes=[])
     error = None
     if result == "fail":
         error = f"{data.get('exception')}: {data.get('message')}"
     return Observation(result, data, error, cmd, elapsed)
+
+
+def _client_cert_refusal(data: dict[str, Any]) -> str | None:
+    from jnlpdiag.tls.clientauth import http_refusal
+
+    status, body = data.get("http_status"), data.get("http_body")
+    if not isinstance(status, int) or not isinstance(body, str):
+        return None
+    headers = {"x-jenkins": str(data["x_jenkins"])} if data.get("x_jenkins") is not None else {}
+    answer = http_refusal(status, headers, body)
+    return answer.reason if answer else None
 
 
 def checker_path_hint() -> str:

@@ -12,6 +12,8 @@ it, so that it can be matched with the agent's log:
    store's anchors, validity, ``jdk.certpath.disabledAlgorithms`` and key sizes (``X509TrustManagerImpl``
    / ``PKIXValidator``);
 4. host name (``HostnameChecker`` TYPE_TLS);
+0. the key store (``-Djavax.net.ssl.keyStore``): one the JVM cannot open makes its default
+   ``SSLContext`` fail before any connection (``SSLContextImpl.DefaultManagersHolder``);
 5. client certificate, when the server requires one -- TLS 1.3 reports it only after the handshake
    (``certificate_required``), which the JVM sees on its first read.
 """
@@ -45,7 +47,7 @@ class ServerView:
 class Prediction:
     outcome: str  # ok, fail
     reason: str  # ok, protocol, no_protocol, cipher, tls_rsa, truststore, pkix, expired, not_yet_valid,
-    #              certpath, hostname, client_cert
+    #              certpath, hostname, client_cert, keystore
     message: str
     version: str | None = None
     suite: str | None = None
@@ -101,8 +103,16 @@ def predict(
     no_certificate_check: bool = False,
     agent_certs: list[x509.Certificate] | None = None,
     now: dt.datetime | None = None,
+    keystore_error: str | None = None,
 ) -> Prediction:
     now = now or dt.datetime.now(dt.UTC)
+    # 0. the key store; agent.jar's own context (-noCertificateCheck, -cert) does not load it
+    if keystore_error and not no_certificate_check and agent_certs is None:
+        return _fail(
+            "keystore",
+            "java.security.NoSuchAlgorithmException: Error constructing implementation (algorithm: Default, "
+            f"provider: SunJSSE) -- the key store {jvm.keystore_path} cannot be opened: {keystore_error}",
+        )
     # 1. protocols
     if not jvm.protocols:
         return _fail(
@@ -243,6 +253,13 @@ def predict(
             return _fail("hostname", f"java.security.cert.CertificateException: {how}", **ok_kw)
     # 5. client certificate
     if server.client_auth_required:
+        if no_certificate_check or agent_certs is not None:
+            return _fail(
+                "client_cert",
+                "Received fatal alert: certificate_required -- agent.jar's own SSL context for "
+                "-noCertificateCheck / -cert has no key store, so the JVM presents no client certificate",
+                **ok_kw,
+            )
         ks = jvm.keystore
         if ks is None:
             alert = "certificate_required" if version == "TLSv1.3" else "bad_certificate or handshake_failure"

@@ -51,6 +51,8 @@ def _check(servers: dict[str, Any], pki: Any, case: str, *extra: str, env: dict[
         f"{JDK17}/bin/java",
         "--timeout",
         "5",
+        "--from-process",
+        "none",  # JAVA_OPTS is the agent's: never a java -jar agent.jar that runs here at the same time
         *extra,
         env=env or clean_env(),
     )
@@ -130,7 +132,9 @@ def test_client_certificate_accepted_and_rejected(servers, pki):
     ok = _check(servers, pki, "clientcert", "--client-cert", str(pki.client_cert), "--client-key", str(pki.client_key))
     ta = ok.finding("tls.client_auth")
     assert ta["status"] == "pass", ta
-    assert ta["evidence"]["client_certificates"]["--client-cert"]["accepted"] is True
+    assert ta["evidence"]["with_certificate"]["kind"] == "answered"
+    assert ta["evidence"]["presented"]["subject"].startswith("CN=agent,")
+    assert "clientAuth" in ta["evidence"]["presented"]["extended_key_usage"]
 
     bad = _check(
         servers,
@@ -143,8 +147,9 @@ def test_client_certificate_accepted_and_rejected(servers, pki):
     )
     ta = bad.finding("tls.client_auth")
     assert ta["status"] == "fail"
-    assert ta["evidence"]["client_certificates"]["--client-cert"]["accepted"] is False
-    assert "rejects" in ta["title"]
+    assert ta["evidence"]["with_certificate"] is None  # the JVM chooses no entry for these CA names
+    assert "sends none" in ta["title"]  # another CA: the JVM would not even send it
+    assert any("not by a CA the server names" in p for p in ta["evidence"]["problems"])
 
 
 def test_jvm_keystore_identity_is_tried(servers, pki):
@@ -154,7 +159,8 @@ def test_jvm_keystore_identity_is_tried(servers, pki):
     )
     res = _check(servers, pki, "clientcert", env=env)
     ta = res.finding("tls.client_auth")
-    assert ta["evidence"]["client_certificates"]["-Djavax.net.ssl.keyStore"]["accepted"] is True
+    assert ta["evidence"]["client_identity"]["source"] == "-Djavax.net.ssl.keyStore"
+    assert ta["evidence"]["with_certificate"]["kind"] != "refused"
     assert ta["status"] == "pass"
     tj = res.finding("tls.java")
     assert tj["evidence"]["predicted"] == "ok", tj["evidence"]["predicted_reason"]

@@ -1,0 +1,184 @@
+"""Two-way TLS peers and certificates for tests/tls/test_mtls.py.
+
+Certificates are made with cryptography (trustme cannot leave out clientAuth); key stores with the
+real tools an operator uses: ``openssl pkcs12 -export`` and ``keytool -importkeystore`` (JKS).
+Fronts: nginx (``ssl_verify_client``), HAProxy (``verify required``) in front of a plain nginx
+that answers like Jenkins (tests/peers/controller.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.peers.util import free_port, wait_port
+
+HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+PASSWORD = "s3cret-store-pw"
+
+
+def _name(cn: str) -> x509.Name:
+    return x509.Name(
+        [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "jnlpdiag test"), x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    )
+
+
+@dataclass
+class Ca:
+    name: x509.Name
+    key: ec.EllipticCurvePrivateKey
+    cert: x509.Certificate
+
+    @classmethod
+    def make(cls, cn: str) -> Ca:
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = dt.datetime.now(dt.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(_name(cn))
+            .issuer_name(_name(cn))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=400))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+            )
+            .sign(key, hashes.SHA256())
+        )
+        return cls(_name(cn), key, cert)
+
+    def issue(
+        self,
+        cn: str,
+        *,
+        eku: list[x509.ObjectIdentifier] | None = None,
+        digital_signature: bool = True,
+        days: tuple[int, int] = (-1, 365),
+        sans: list[x509.GeneralName] | None = None,
+    ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = dt.datetime.now(dt.UTC)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(_name(cn))
+            .issuer_name(self.name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now + dt.timedelta(days=days[0]))
+            .not_valid_after(now + dt.timedelta(days=days[1]))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(digital_signature, False, not digital_signature, False, False, False, False, False, False),
+                critical=True,
+            )
+        )
+        if eku is not None:
+            builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
+        if sans:
+            builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        return builder.sign(self.key, hashes.SHA256()), key
+
+
+def write_pem(path: Path, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey | None = None) -> Path:
+    data = cert.public_bytes(serialization.Encoding.PEM)
+    if key is not None:
+        data += key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    path.write_bytes(data)
+    return path
+
+
+def keytool() -> str | None:
+    for candidate in ("/usr/lib/jvm/java-17-openjdk-amd64/bin/keytool", shutil.which("keytool")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def make_stores(d: Path, name: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey, ca: Path) -> tuple[Path, Path]:
+    """(PKCS12 made by openssl, JKS converted from it by keytool), both with PASSWORD."""
+    pem = write_pem(d / f"{name}.pem", cert, key)
+    p12, jks = d / f"{name}.p12", d / f"{name}.jks"
+    subprocess.run(
+        ["openssl", "pkcs12", "-export", "-in", str(pem), "-certfile", str(ca), "-name", "agent",
+         "-out", str(p12), "-passout", f"pass:{PASSWORD}"],
+        check=True, capture_output=True,
+    )
+    tool = keytool()
+    if tool:
+        subprocess.run(
+            [tool, "-importkeystore", "-noprompt", "-srckeystore", str(p12), "-srcstoretype", "PKCS12",
+             "-srcstorepass", PASSWORD, "-destkeystore", str(jks), "-deststoretype", "JKS",
+             "-deststorepass", PASSWORD, "-destkeypass", PASSWORD],
+            check=True, capture_output=True,
+        )
+    return p12, jks
+
+
+def make_truststore(d: Path, ca: Path) -> Path | None:
+    """A PKCS12 trust store holding ``ca`` (keytool -importcert), password PASSWORD."""
+    tool = keytool()
+    if tool is None:
+        return None
+    path = d / "truststore.p12"
+    subprocess.run(
+        [tool, "-importcert", "-noprompt", "-alias", "agents-ca", "-file", str(ca), "-keystore", str(path),
+         "-storetype", "PKCS12", "-storepass", PASSWORD],
+        check=True, capture_output=True,
+    )
+    return path
+
+
+class HAProxy:
+    """``haproxy -db`` with one TLS frontend (``verify required``) to a plain HTTP backend."""
+
+    def __init__(self, crt: Path, ca: Path, backend_port: int) -> None:
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="jnlpdiag-haproxy-"))
+        (self.dir / "haproxy.cfg").write_text(
+            "global\n    maxconn 64\n"
+            "defaults\n    mode http\n    timeout connect 2s\n    timeout client 5s\n    timeout server 5s\n"
+            f"frontend agents\n    bind 127.0.0.1:{self.port} ssl crt {crt} ca-file {ca} verify required\n"
+            "    default_backend jenkins\n"
+            f"backend jenkins\n    server controller 127.0.0.1:{backend_port}\n"
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> HAProxy:
+        if not Path(HAPROXY).exists():
+            import pytest
+
+            pytest.skip("haproxy is not installed (apt-get install haproxy)")
+        self.proc = subprocess.Popen(
+            [HAPROXY, "-db", "-f", str(self.dir / "haproxy.cfg")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        try:
+            wait_port("127.0.0.1", self.port)
+        except TimeoutError:
+            self.proc.kill()
+            err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+            raise RuntimeError(f"haproxy did not start: {err}") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
