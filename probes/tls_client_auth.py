@@ -211,7 +211,7 @@ class _Check:
                 evidence=evidence,
                 fixes=fixes("tls", key, **values),
             )
-        if without.kind == "failed" and not bare.server_hello:
+        if without.kind == "failed":
             return self._f(
                 Status.SKIP,
                 f"Skipped: no TLS handshake with {ep.hostport} completed",
@@ -254,7 +254,7 @@ class _Check:
             detail="A request without a certificate got an answer that is not Jenkins' and names no reason. "
             "Compare with the agent's certificate: jnlpdiag check --client-cert agent.pem --client-key agent.key.",
             evidence=evidence,
-            fixes=fixes("tls", "client_cert_show", **values) if values.get("show_cert") else [],
+            fixes=fixes("tls", *(["client_cert_show"] if values.get("show_cert") else []), "client_auth_unproven", **values),
         )
 
     def _required(

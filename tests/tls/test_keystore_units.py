@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from jnlpdiag.agent import build_agent_view
 from jnlpdiag.redact import Redactor
 from jnlpdiag.settings import Settings
 from jnlpdiag.tls import agentssl
@@ -146,15 +147,18 @@ def test_https_context_presents_the_certificate_and_leaves_no_file(stores, tmp_p
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", None)
-    settings = Settings(java_opts=f"-Djavax.net.ssl.keyStore={stores['p12']} -Djavax.net.ssl.keyStorePassword={PASSWORD}")
-    assert agentssl.presented_entry(settings) is not None
-    context = agentssl.agent_ssl_context(settings)
-    assert context is agentssl.agent_ssl_context(settings)  # shared, like client_ssl_context
+    # A relative key store path is the agent's: resolved against its working directory.
+    monkeypatch.chdir(stores["dir"])
+    settings = Settings(java_opts=f"-Djavax.net.ssl.keyStore=agent.p12 -Djavax.net.ssl.keyStorePassword={PASSWORD}")
+    agent = build_agent_view(settings, env={})
+    assert agentssl.presented_entry(agent) is not None
+    context = agentssl.agent_ssl_context(agent)
+    assert context is agentssl.agent_ssl_context(agent)  # shared, like client_ssl_context
     assert os.listdir(tmp_path) == []  # the chain and the (encrypted) key were removed after loading
     # agent.jar -noCertificateCheck builds its own context without the key store (remoting Engine).
     settings.no_certificate_check = True
-    assert agentssl.presented_entry(settings) is None
-    assert "noCertificateCheck" in (agentssl.keystore_bypassed(settings, agentssl.agent_identity(settings)) or "")
+    assert agentssl.presented_entry(agent) is None
+    assert "noCertificateCheck" in (agentssl.keystore_bypassed(settings, agent.client_identity()) or "")
 
 
 def test_store_passwords_are_secrets():

@@ -60,7 +60,7 @@ def mtls(tmp_path_factory: pytest.TempPathFactory):
         pems[name] = write_pem(d / f"{name}-full.pem", cert, key)
         stores[name] = make_stores(d, name, cert, key, ca_pem if issuer is ca else other_pem)
     identity = identity_b64()
-    ports = {"on": free_port(), "optional": free_port(), "plain": free_port()}
+    ports = {"on": free_port(), "optional": free_port(), "plain": free_port(), "gate": free_port()}
     tls = (str(combined), str(combined))
     blocks = "\n".join(
         [
@@ -69,6 +69,10 @@ def mtls(tmp_path_factory: pytest.TempPathFactory):
             jenkins_server(ports["optional"], 50000, identity, tls=tls,
                            extra=f"ssl_client_certificate {ca_pem}; ssl_verify_client optional;"),
             jenkins_server(ports["plain"], 50000, identity),
+            # A front that asks, and refuses with a page of its own (a policy, not nginx's 400).
+            jenkins_server(ports["gate"], 50000, identity, tls=tls,
+                           extra=f"ssl_client_certificate {ca_pem}; ssl_verify_client optional; "
+                           "if ($ssl_client_verify != SUCCESS) { return 403 '<h1>Certificate policy</h1>'; }"),
         ]
     )
     with ExitStack() as stack:
@@ -80,6 +84,7 @@ def mtls(tmp_path_factory: pytest.TempPathFactory):
         urls = {
             "nginx_on": f"https://localhost:{ports['on']}/",
             "nginx_optional": f"https://localhost:{ports['optional']}/",
+            "nginx_gate": f"https://localhost:{ports['gate']}/",
             "haproxy": f"https://localhost:{haproxy.port}/",
             "s_server": s_server.url,
         }
@@ -157,6 +162,16 @@ def test_nginx_optional_asks_but_does_not_require(mtls):
     ta = res.finding("tls.client_auth")
     assert ta["status"] == "pass" and "asks for a client certificate but does not require one" in ta["title"]
     assert ta["evidence"]["without_certificate"]["kind"] == "jenkins"  # proven by a Jenkins answer
+    assert _bad(res) == []
+
+
+def test_a_fronts_own_refusal_page_is_named(mtls):
+    res = _run(mtls, "nginx_gate", probes=("tls.client_auth",))
+    ta = res.finding("tls.client_auth")
+    assert ta["status"] == "fail" and "requires a client certificate" in ta["title"]
+    assert ta["evidence"]["without_certificate"]["reason"].startswith("nginx/")  # the Server header
+    assert "403" in ta["evidence"]["without_certificate"]["reason"]
+    res = _run(mtls, "nginx_gate", java_opts=_java_opts(mtls.stores["right"][0]))
     assert _bad(res) == []
 
 
