@@ -99,7 +99,7 @@ def _java_opts(store: Path | None, password: str = PASSWORD, store_type: str | N
 
 
 def _run(m: Mtls, front: str, *extra: str, java_opts: str = "", probes: tuple[str, ...] = ("discovery", "tls.*"),
-         java_check: str = "predict") -> Any:
+         java_check: str = "predict", env: dict[str, str] | None = None) -> Any:
     if m.truststore is None:
         pytest.skip("no keytool to make the agent JVM's trust store")
     java_opts = f"-Djavax.net.ssl.trustStore={m.truststore} -Djavax.net.ssl.trustStorePassword={PASSWORD} {java_opts}"
@@ -107,7 +107,7 @@ def _run(m: Mtls, front: str, *extra: str, java_opts: str = "", probes: tuple[st
             "--java", f"{JDK17}/bin/java", "--java-check", java_check, "--from-process", "none"]
     for p in probes:
         args += ["--probe", p]
-    res = run_cli(*args, *extra, env=clean_env(JAVA_OPTS=java_opts))
+    res = run_cli(*args, *extra, env=clean_env(JAVA_OPTS=java_opts, **(env or {})))
     assert "Traceback" not in res.stderr, res.stderr
     assert PASSWORD not in res.stdout and PASSWORD not in res.stderr  # the store password is a secret
     return res
@@ -247,3 +247,17 @@ def test_the_jvm_observes_with_the_agents_keystore(mtls):
     res = _run(mtls, "haproxy", "--client-cert", str(mtls.pems["right"]), probes=("tls.java",), java_check="both")
     tj = res.finding("tls.java")
     assert (tj["evidence"]["predicted"], tj["evidence"]["observed"]) == ("ok", "ok"), tj["detail"]
+
+
+def test_no_certificate_check_keeps_the_keystore_out(mtls):
+    """agent.jar -noCertificateCheck builds its own SSL context without key managers (remoting
+    Engine.getSSLContext), so the key store is not presented: the tool says so, and the JVM checker,
+    which does the same, fails against a front that requires a certificate."""
+    res = _run(mtls, "haproxy", java_opts=_java_opts(mtls.stores["right"][0]), probes=("tls.client_auth", "tls.java"),
+               java_check="both", env={"REMOTING_OPTS": "-noCertificateCheck"})
+    ta = res.finding("tls.client_auth")
+    assert ta["status"] == "fail" and "-noCertificateCheck" in ta["title"]
+    assert "keystore_not_presented" in ta["evidence"]
+    tj = res.finding("tls.java")
+    assert (tj["evidence"]["predicted"], tj["evidence"]["observed"]) == ("fail", "fail"), tj["detail"]
+    assert tj["caused_by"] == "tls.client_auth"
