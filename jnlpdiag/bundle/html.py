@@ -190,7 +190,7 @@ def render(report: Report, notes: list[str] | None = None) -> str:
 
     parts.append('<section id="root-causes">')
     if roots:
-        parts.append("<h2>Root cause" + ("s" if len(roots) > 1 else "") + " and what to do</h2>")
+        parts.append("<h2>Root cause" + ("s" if len(roots) > 1 else "") + "</h2>")
         parts += [_cause(f, findings) for f in roots]
     elif warns or errors:
         parts.append("<h2>No failure; look at these</h2>")

@@ -71,13 +71,16 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(redactor(f"jnlpdiag: cannot write the bundle to {args.out}: {exc.strerror or exc}"), file=sys.stderr)
         return EXIT_ERROR
+    from jnlpdiag.output.columns import hang
+
     roots = report.root_causes()
-    lines = [f"jnlpdiag: {report.status.value.upper()} — bundle written to {path}"]
+    lines = hang("jnlpdiag: ", f"{report.status.value.upper()} — bundle written to {path}")
     for f in roots:
-        lines.append(f"  root cause: [{f.layer.value}] {f.title} ({f.id})")
+        lines += hang("  root cause: ", f"[{f.layer.value}] {f.title} ({f.id})")
     if capture is not None and capture.finding is not None:
-        lines.append(f"  capture: {capture.finding.title}")
+        lines += hang("  capture: ", capture.finding.title)
         if capture.finding.fixes:
-            lines += [f"    $ {step}" for step in capture.finding.fixes[0].steps[:1]]
+            for step in capture.finding.fixes[0].steps[:1]:
+                lines += hang("    $ ", step)
     print(redactor("\n".join(lines)))
     return report.exit_code

@@ -116,7 +116,7 @@ def render(report: Report) -> str:
         "",
     ]
     if roots:
-        out += ["## Root cause" + ("s" if len(roots) > 1 else "") + " and what to do", ""]
+        out += ["## Root cause" + ("s" if len(roots) > 1 else ""), ""]
         for f in roots:
             out += _cause(f, findings)
     elif warns or errors:

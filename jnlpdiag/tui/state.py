@@ -342,6 +342,8 @@ def summary(model: RunModel, exported: object = None) -> str:
         steps = [s for fix in f.fixes for s in fix_commands(fix)][:2]
         for step in steps:
             lines += hang("    fix: $ ", step)
+        if not steps and f.fixes:
+            lines += hang("    fix: ", f.fixes[0].title)
     if exported:
         lines += hang("  report written to ", str(exported))
     return "\n".join(lines) + "\n"

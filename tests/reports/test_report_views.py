@@ -56,7 +56,7 @@ def fold_sections(md: str) -> list[str]:
 def test_markdown_reads_verdict_cause_fix_then_the_rest():
     md = markdown.render(sample_report())
     assert md.startswith("# ✗ **FAIL** jnlpdiag: https://jenkins.example.com/")
-    assert fold_sections(md) == ["Root causes and what to do", "What else was found", "What was checked",
+    assert fold_sections(md) == ["Root causes", "What else was found", "What was checked",
                                  "Settings and where each came from", "Evidence"]
     first = md.index("/tmp is mounted noexec")
     assert first < md.index("mkdir -p /home/jenkins/tmp") < md.index("## What else was found")

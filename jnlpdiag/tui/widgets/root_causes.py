@@ -40,6 +40,8 @@ def root_option(f: Finding, marker: str, follow: int, unfolded: bool) -> Rendera
     command = first_command(f.fixes)
     if command:
         rows.append((Text("   fix: $ ", style="bold"), command_text(command)))
+    elif f.fixes:  # a fix without a command (prose, a setting to change): its title, never with "$"
+        rows.append((Text("   fix:   ", style="bold"), Text(f.fixes[0].title)))
     return hanging(*rows)
 
 
