@@ -19,6 +19,7 @@ under it (``caused_by``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
@@ -125,11 +126,18 @@ def signatures() -> list[Signature]:
     return out
 
 
+# What each prefix can start with: most lines start with none of them, and a str test is cheaper
+# than a regex call.
+_PREFIX_RULES = list(zip(_PREFIXES, ("0123456789", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "[",  # noqa: B905 - 3.9
+                                       "abcdefghijklmnopqrstuvwxyz0123456789", "[")))
+
+
 def _body(text: str) -> str:
-    for prefix in _PREFIXES:
-        m = prefix.match(text)
-        if m:
-            text = text[m.end():]
+    for prefix, starts in _PREFIX_RULES:
+        if text[:1] and text[0] in starts:
+            m = prefix.match(text)
+            if m:
+                text = text[m.end():]
     return text
 
 
@@ -158,22 +166,27 @@ _kinds: dict[str, _Kind] = {}
 
 
 def _kind(raw: str) -> _Kind:
-    kind = _kinds.get(raw)
-    if kind is not None:
-        return kind
+    """The line's kind; cached by the text after its prefixes (a timestamp differs on every line of
+    a retry loop, the rest does not)."""
     text = raw.rstrip("\r\n")[:MAX_LINE]
-    body = _body(text)
+    return _kind_of(text, _body(text))
+
+
+def _kind_of(text: str, body: str) -> _Kind:
+    kind = _kinds.get(body)
+    if kind is not None:
+        return kind if kind.text == text else dataclasses.replace(kind, text=text)
     stripped = body.lstrip()
     kind = _Kind(
         text=text, body=body, blank=not stripped, frame=_FRAME.match(body) is not None,
         cause=_CAUSE.match(body) is not None, caused_by=stripped.startswith("Caused by:"),
         indented=body[:1] in (" ", "\t"), level=_LEVEL_LINE.match(body) is not None,
         exception=_EXCEPTION.match(stripped) is not None, jul_header=_JUL_HEADER.match(body) is not None,
-        new_record=_NEW_RECORD.match(body) is not None, candidate=has_needle(text),
+        new_record=_NEW_RECORD.match(body) is not None, candidate=has_needle(body),
     )
     if len(_kinds) >= _CACHE_MAX:
         _kinds.clear()
-    _kinds[raw] = kind
+    _kinds[body] = kind
     return kind
 
 
@@ -187,10 +200,10 @@ class _Grouper:
         self.prev_source: str | None = None
         self.has_exception = False  # the open event already has its top-level exception line
 
-    def feed(self, source: str, number: int, raw: str, start: bool = True) -> Event | None:
+    def feed(self, source: str, number: int, raw: str | _Kind, start: bool = True) -> Event | None:
         """Add a line; returns the event it closed, if any. With ``start=False`` a line that does not
         continue the open event starts nothing (the block reader's lines without a needle)."""
-        k = _kind(raw)
+        k = raw if isinstance(raw, _Kind) else _kind(raw)
         if k.blank:
             self.in_message = False
             self.prev_header = False
@@ -520,7 +533,7 @@ class Scanner:
         elif sig.explains:
             self._last_cause[source] = (number, sig)
 
-    def _repeated(self, cur: Event, number: int) -> bool:
+    def _repeated(self, cur: Event, number: int, text: str) -> bool:
         """The line just read repeats the open one-line event ``cur`` (a retry loop): count the
         closed event and keep ``cur`` open at the new line number, without grouping or matching
         again. False when the shortcut does not apply (first repeat, a summary or explaining hit)."""
@@ -537,10 +550,11 @@ class Scanner:
             self._counts[sig_id] += 1
             if len(self._hits[sig_id]) < MAX_QUOTES:
                 self._hits[sig_id].append(Hit(hit.signature, line, cur.root_cause(), hit.facts))
-                cur.lines[0] = Line(line.source, number, line.text, line.body, line.frame, line.caused_by,
+                cur.lines[0] = Line(line.source, number, text, line.body, line.frame, line.caused_by,
                                     line.exception)
                 return True
         line.number = number
+        line.text = text
         return True
 
     def line(self, source: str, number: int, text: str) -> None:
@@ -566,13 +580,14 @@ class Scanner:
         if marks is None:
             prev = None
             for k, raw in enumerate(lines):
+                text = raw.decode("utf-8", "replace").rstrip("\r")[:MAX_LINE]
+                body = _body(text)
                 cur = grouper.current
-                if raw == prev and cur is not None and len(cur.lines) == 1 and self._repeated(cur, first_line + k):
+                if body == prev and cur is not None and len(cur.lines) == 1 and self._repeated(cur, first_line + k, text):
                     continue
-                text = raw.decode("utf-8", "replace")
-                kind = _kind(text)
-                self._closed(grouper.feed(source, first_line + k, text, start=kind.candidate))
-                prev = raw if kind.candidate and not (kind.frame or kind.cause or kind.indented) else None
+                kind = _kind_of(text, body)
+                self._closed(grouper.feed(source, first_line + k, kind, start=kind.candidate))
+                prev = body if kind.candidate and not (kind.frame or kind.cause or kind.indented) else None
             return n
         k = 0
         for c in [*marks, n]:
