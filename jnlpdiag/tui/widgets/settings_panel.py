@@ -11,6 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from jnlpdiag.output.evidence import scalar
+
 
 def settings_table(settings: dict[str, Any]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False)
@@ -22,10 +24,8 @@ def settings_table(settings: dict[str, Any]) -> Table:
         value = entry.get("value")
         if isinstance(value, list):
             shown = " ".join(str(v) for v in value) or "(none)"
-        elif isinstance(value, bool):
-            shown = "yes" if value else "no"
         else:
-            shown = "(none)" if value is None else str(value)
+            shown = "(none)" if value is None else scalar(str(name), value)  # units as in the reports
         cell = Text(shown)
         cell.append(f"\nfrom {entry.get('origin', 'default')}", style="dim italic")
         table.add_row(Text(str(name)), cell)
