@@ -12,7 +12,7 @@ shell"). The JVM is found once (:func:`jnlpdiag.jvm.find_java`) and, when a prob
 for its properties (:meth:`AgentView.java_info`).
 
 The directories the agent writes to, and where its JNI loaders unpack native code
-(:func:`agent_dirs`). Sources (see ../shared research notes §7):
+(:func:`agent_dirs`). Sources:
 
 * ``java.io.tmpdir``: ``-Djava.io.tmpdir``, else ``/tmp``. On Linux the JVM ignores ``TMPDIR``
   (OpenJDK ``src/java.base/unix/native/libjava/java_props_md.c``: ``sprops.tmp_dir = P_tmpdir``).

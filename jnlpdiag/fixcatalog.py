@@ -1,7 +1,9 @@
 """Fix texts live in data files (``jnlpdiag/data/fixes/<probe>.json``), not in probe code.
 
-Each entry: ``{"title": ..., "steps": [...], "docs": [...], "source": ...}``; ``{placeholders}``
-in title and steps are filled from keyword arguments (missing ones stay visible as ``<name>``).
+Each entry: ``{"title": ..., "commands": [...], "notes": [...], "docs": [...], "source": ...}``:
+``commands`` are shell lines (shown with ``$``, copyable), ``notes`` prose or config. ``{placeholders}``
+in title, commands and notes are filled from keyword arguments; a missing one (or one whose value is
+None) stays visible as ``<name>``, which the catalogue test (tests/test_fix_catalogue.py) forbids.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from jnlpdiag.model import Fix
 
 
-class _Keep(dict[str, Any]):
+class _Keep(dict):  # type: ignore[type-arg]
     def __missing__(self, key: str) -> str:
         return f"<{key}>"
 
@@ -27,17 +29,29 @@ def _catalog(name: str) -> dict[str, Any]:
     return loaded
 
 
-def _fill(text: str, values: dict[str, Any]) -> str:
-    return string.Formatter().vformat(text, (), _Keep(values))
+def fill(text: str, values: dict[str, Any]) -> str:
+    """``text`` with ``{name}`` replaced by ``values[name]``; never the word None."""
+    return string.Formatter().vformat(text, (), _Keep({k: v for k, v in values.items() if v is not None}))
+
+
+def fix_from_entry(entry: dict[str, Any], values: dict[str, Any]) -> Fix:
+    """A :class:`Fix` from one catalogue entry, its placeholders filled from ``values``.
+
+    An entry of an older layout (one ``steps`` list) still works: ``#`` lines are notes.
+    """
+    if "steps" in entry and "commands" not in entry:
+        return Fix(fill(entry["title"], values), tuple(fill(s, values) for s in entry["steps"]),
+                   tuple(entry.get("docs", ())))
+    return Fix(
+        title=fill(entry["title"], values),
+        commands=tuple(fill(s, values) for s in entry.get("commands", ())),
+        notes=tuple(fill(s, values) for s in entry.get("notes", ())),
+        docs=tuple(entry.get("docs", ())),
+    )
 
 
 def fix(catalog: str, key: str, **values: Any) -> Fix:
-    entry = _catalog(catalog)["fixes"][key]
-    return Fix(
-        title=_fill(entry["title"], values),
-        steps=tuple(_fill(s, values) for s in entry.get("steps", ())),
-        docs=tuple(entry.get("docs", ())),
-    )
+    return fix_from_entry(_catalog(catalog)["fixes"][key], values)
 
 
 def fixes(catalog: str, *keys: str, **values: Any) -> list[Fix]:

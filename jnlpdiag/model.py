@@ -7,6 +7,8 @@ are plain data: frozen where possible, JSON-able through ``to_dict`` / ``from_di
 from __future__ import annotations
 
 import enum
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,24 +63,73 @@ def worst(statuses: list[Status]) -> Status:
     return result
 
 
-@dataclass(frozen=True)
+# Commands a fix may show with "$": the first word of a command line is one of these programs, a
+# VAR=value assignment, a path, or a placeholder naming a program. Anything else is prose (a note).
+_PROGRAMS = frozenset("""
+apt-get ausearch awk cat certbot chcon chmod chown chronyc cp curl date df dig dmesg docker du echo env
+export file findmnt firewall-cmd free getent getenforce grep head id ip iptables java jcmd jnlpdiag jps
+journalctl kill keytool kubectl ldd ln ls mkdir mount mv nc nft nmap nslookup objdump openssl patchelf
+ping podman printf ps python3 readelf rm sed setfacl setsebool socat ss stat sudo sysctl systemctl tail
+tar tcpdump telnet test time timedatectl touch tr traceroute ufw ulimit uname unset unzip
+update-alternatives update-ca-certificates wc xxd
+""".split())
+
+
+def looks_like_command(line: str) -> bool:
+    """Whether ``line`` is a shell command (shown with ``$``, copyable), not prose or a config line."""
+    words = line.split()
+    if not words or line.lstrip().startswith("#"):
+        return False
+    first = words[0]
+    return (first in _PROGRAMS or bool(re.match(r"^[A-Z_][A-Z0-9_]*=\S", first))
+            or first.startswith(("/", "./", "~/")))
+
+
+@dataclass(frozen=True, init=False)
 class Fix:
-    """One recommended remedy: a title, concrete steps (commands, flags, config) and docs URLs."""
+    """One recommended remedy: a title, shell ``commands`` (shown with ``$``, copyable), ``notes``
+    (prose and config snippets, never shown as a command) and docs URLs.
+
+    ``steps`` is the old single list (reports of earlier versions, third-party probes): a line
+    starting with ``#`` is a note, anything else a command.
+    """
 
     title: str
-    steps: tuple[str, ...] = ()
-    docs: tuple[str, ...] = ()
+    commands: tuple[str, ...]
+    notes: tuple[str, ...]
+    docs: tuple[str, ...]
+
+    def __init__(self, title: str, steps: Iterable[str] = (), docs: Iterable[str] = (), *,
+                 commands: Iterable[str] = (), notes: Iterable[str] = ()) -> None:
+        cmds, prose = list(commands), list(notes)
+        for line in steps:
+            if line.lstrip().startswith("#"):
+                prose.append(line.lstrip()[1:].strip())
+            else:
+                cmds.append(line)
+        object.__setattr__(self, "title", title)
+        object.__setattr__(self, "commands", tuple(cmds))
+        object.__setattr__(self, "notes", tuple(prose))
+        object.__setattr__(self, "docs", tuple(docs))
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """The commands (the name earlier versions used)."""
+        return self.commands
 
     def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "steps": list(self.steps), "docs": list(self.docs)}
+        # "steps" repeats the commands for readers of earlier jnlpdiag.report/1 documents.
+        return {"title": self.title, "commands": list(self.commands), "notes": list(self.notes),
+                "docs": list(self.docs), "steps": list(self.commands)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Fix:
-        return cls(
-            title=str(data["title"]),
-            steps=tuple(str(s) for s in data.get("steps", ())),
-            docs=tuple(str(d) for d in data.get("docs", ())),
-        )
+        if "commands" in data or "notes" in data:
+            return cls(str(data["title"]), commands=(str(s) for s in data.get("commands") or ()),
+                       notes=(str(s) for s in data.get("notes") or ()),
+                       docs=tuple(str(d) for d in data.get("docs", ())))
+        return cls(str(data["title"]), tuple(str(s) for s in data.get("steps", ())),
+                   tuple(str(d) for d in data.get("docs", ())))
 
 
 class FindingError(ValueError):

@@ -65,7 +65,7 @@ _MIN_START = 0.05  # a probe left less than this beyond the step reserve is not 
 
 _RAISE_TIMEOUT_FIX = Fix(
     "Give the slow step more time, or find out why the peer is slow",
-    steps=("jnlpdiag check --timeout 30 ...",),
+    commands=("jnlpdiag check --timeout 30 ...",),
 )
 
 

@@ -15,8 +15,9 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from jnlpdiag import fixcatalog
 from jnlpdiag.fixcatalog import fix
-from jnlpdiag.model import Finding, Layer, Status
+from jnlpdiag.model import Finding, Fix, Layer, Status
 from jnlpdiag.probe import Context, Probe
 from jnlpdiag.settings import Settings
 
@@ -59,6 +60,7 @@ def conflicts(present: dict[str, str]) -> list[dict[str, str]]:
 
 
 class AgentOptionsProbe(Probe):
+
     id = "agent.options"
     layer = Layer.PROTOCOL
     description = "agent.jar option combinations that args4j refuses (-webSocket with -tunnel, -direct alone, ...)"
@@ -82,8 +84,17 @@ class AgentOptionsProbe(Probe):
                 yield ctx.finding(f"agent.options.deprecated.{option.lstrip('-')}", Status.WARN,
                                   f"{option} is deprecated", detail=info["message"],
                                   evidence={**evidence, "source": info["source"]},
-                                  fixes=[fix(_CATALOG, "deprecated", option=option, replacement=info["fix"])])
+                                  fixes=[self._deprecated_fix(ctx, option, info["fix"])])
         if not found:
             yield ctx.finding("agent.options", Status.PASS,
                               f"agent.jar accepts the options in effect ({', '.join(sorted(present)) or 'none'})",
                               evidence=evidence)
+
+    @staticmethod
+    def _deprecated_fix(ctx: Context, option: str, spec: dict[str, str]) -> Fix:
+        """The replacement command when the settings give every value it needs, else the note."""
+        values = {"url": ctx.settings.url, "name": ctx.settings.name}
+        if spec.get("command") and all(values.values()):
+            return fix(_CATALOG, "deprecated", option=option, replacement=fixcatalog.fill(spec["command"], values),
+                       keep=spec["note"])
+        return fix(_CATALOG, "deprecated_note", option=option, replacement=spec["note"])

@@ -195,7 +195,8 @@ class CompatProbe(Probe[CompatFacts]):
                     "compat.local_agent_jar", Status.WARN, f"{jar_path} is not a usable agent.jar: {local_jar.error}",
                     evidence={"path": jar_path, **local_jar.to_dict()},
                     fixes=[Fix("Replace it with the controller's agent.jar",
-                               (f"curl -fsSLo {jar_path} {jar_url or '<JENKINS_URL>/jnlpJars/agent.jar'}",))],
+                               commands=(f"curl -fsSLo {jar_path} {jar_url}",) if jar_url else (),
+                               notes=() if jar_url else ("download agent.jar from <your Jenkins URL>/jnlpJars/agent.jar",))],
                 ))
             inputs.put("remoting", local_jar.version, f"manifest of {jar_path}")
             inputs.put("remoting_java", local_jar.java, f"class file version in {jar_path}")
@@ -252,13 +253,13 @@ class CompatProbe(Probe[CompatFacts]):
     def _controller_jar(ctx: Context, inputs: _Inputs, evidence: dict[str, Any], jar_url: str,
                         resp: Response | HttpError, notes: list[str]) -> list[Finding]:
         fix = Fix("Make the controller's agent.jar downloadable: agents and images fetch it from there",
-                  (f"curl -fsSLO {jar_url}",
-                   "A reverse proxy or SSO in front of Jenkins must let /jnlpJars/ through unauthenticated"))
+                  commands=(f"curl -fsSLO {jar_url}",),
+                  notes=("a reverse proxy or SSO in front of Jenkins must let /jnlpJars/ through unauthenticated",))
         ev: dict[str, Any] = {"url": jar_url, "notes": notes}
         if isinstance(resp, HttpError) and resp.kind == "redirect":
             fix = Fix("Serve agent.jar at the Jenkins URL itself, without a redirect to another host or port",
-                      (f"curl -sI {jar_url}",
-                       "# a reverse proxy in front of Jenkins must pass /jnlpJars/ to Jenkins, not redirect it"))
+                      commands=(f"curl -sI {jar_url}",),
+                      notes=("a reverse proxy in front of Jenkins must pass /jnlpJars/ to Jenkins, not redirect it",))
         if isinstance(resp, HttpError):
             ev["error"] = resp.message
             return [ctx.finding("compat.agent_jar", Status.WARN,

@@ -103,6 +103,8 @@ class CredentialsJnlpProbe(Probe):
                               evidence={"jnlp_url": jnlp_url, "error_class": exc.kind},
                               fixes=[] if root else [fix("jnlp_blocked", status=exc.kind, **values)])
             return
+        # An HTTP answer came back: what follows no longer rests on the agent's JVM taking the session.
+        ctx.rests_on = ("url-answers", "jenkins-at-url")
         evidence: dict[str, Any] = {"jnlp_url": jnlp_url, "status_code": resp.status,
                                     "content_type": resp.headers.get("Content-Type"), "secret_sent": False}
         if resp.status == 404:

@@ -282,18 +282,22 @@ class DiscoveryProbe(Probe[DiscoveryFacts]):
             )
         title = _page_title(root)
         evidence["page_title"] = title
+        server = root.headers.get("Server")
+        # Only what the answer had: never "Server None".
+        seen = ", ".join([f"HTTP {root.status}", f"Server {server!r}" if server else "no Server header",
+                          f"page title {title!r}" if title else "no page title"])
         if root.status in (401, 403, 407):
             return ctx.finding(
                 "discovery.jenkins", Status.FAIL,
                 f"An authentication wall answers {root.status} at {values['url']}, not Jenkins",
                 detail="Jenkins sends X-Jenkins even on its own 403; this answer has none, so a gateway (SSO, "
-                       f"WAF, proxy) answered. Page title: {title!r}.",
+                       f"WAF, proxy) answered ({seen}).",
                 evidence=evidence, fixes=[fix(_CATALOG, "auth_wall", **values)],
                 breaks=("jenkins-at-url",), rests_on=(),
             )
         return ctx.finding(
             "discovery.jenkins", Status.FAIL, f"Not Jenkins: {values['url']} answers without an X-Jenkins header",
-            detail=f"HTTP {root.status}, Server {root.headers.get('Server')!r}, page title {title!r}.",
+            detail=f"{seen}.",
             evidence=evidence, fixes=[fix(_CATALOG, "not_jenkins", **values)],
             breaks=("jenkins-at-url",), rests_on=(),
         )

@@ -177,10 +177,16 @@ def judge(s: DirState, suggest: str) -> Verdict:
             v.raise_to(Status.FAIL, f"{label} does not exist",
                        f"Configured by {values['origin']}; temporary files cannot be created there.",
                        [fix(_CATALOG, "missing", **values)])
-        else:
+        elif creatable:
             v.raise_to(Status.PASS, f"{label} does not exist yet; it can be created on {mount_point}",
-                       "Created on first use." if creatable else
-                       "It cannot be created, so JNA falls back to java.io.tmpdir (checked separately).")
+                       "Created on first use.")
+        else:
+            # Title and detail say the same thing: it cannot be created, and that is allowed here.
+            fallback = ("JNA falls back to java.io.tmpdir (checked separately)" if "JNA" in e.role
+                        else "the agent does without it")
+            v.raise_to(Status.PASS, f"{label} does not exist and cannot be created; {fallback}",
+                       f"{s.inspected} is not writable for uid {os.geteuid()}, so {e.path} cannot be created; "
+                       f"{fallback}.")
         return v
     if s.exec_refused:
         if e.needs_exec:

@@ -23,9 +23,11 @@ from typing import Any
 from jnlpdiag.fixcatalog import fix
 from jnlpdiag.http import Proxy, resolve
 from jnlpdiag.javaint import parse_int
+from jnlpdiag.jnlp4 import ack
+from jnlpdiag.jnlp4.session import Jnlp4Session, StepFailed
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.neterrors import CONNECTED, DNS, classify
-from jnlpdiag.probe import Context, Facts, Probe
+from jnlpdiag.probe import Context, DeadlineExceeded, Facts, Probe
 
 from .discovery import DiscoveryProbe
 
@@ -294,6 +296,45 @@ class TcpProbe(Probe[TcpFacts]):
 
     # -- what answers on the port ---------------------------------------------------------------
 
+    async def _predict_agent_log(self, ctx: Context, address: str, port: int, evidence: dict[str, Any]) -> str:
+        """Send agent.jar's own JNLP4-connect preamble and ACK, and say what agent.jar will log from
+        what comes back (remoting ``AckFilterLayer``, jenkinsci/remoting fa5f12a8: a wrong first byte
+        aborts at once with "Incorrect acknowledgement sequence, expected 0x000341434b got 0x<bytes>";
+        silence hits the 10 s handshake timeout, "Timeout waiting for ACK", and the channel closes with
+        "Connection closed before acknowledgement sent"). A server that answers any bytes at once
+        (nginx) and one that waits for a full request line (python's http.server) differ here."""
+        wait = ack.HANDSHAKE_TIMEOUT
+        session = Jnlp4Session(address, port)
+        try:
+            await session.connect(ctx.step_timeout())
+            await session.preamble_and_ack(ctx.step_timeout(cap=3.0))
+            evidence["agent_preamble_answer"] = "ack"
+            return "It answered agent.jar's own preamble with the JNLP4 ACK, though."
+        except StepFailed as exc:
+            got = bytes.fromhex(str(exc.data.get("received_hex") or ""))
+            evidence["agent_preamble_answer"] = exc.cause
+            if got:
+                evidence["agent_preamble_first_bytes"] = got[:16].hex()
+            if exc.cause in ("not_jnlp", "ack_partial") and got:
+                line = f"Incorrect acknowledgement sequence, expected 0x{ack.ACK.hex()} got 0x{got[:5].hex()}"
+                evidence["predicted_agent_log"] = [line]
+                return f"It answers agent.jar's preamble at once, so agent.jar will log '{line}'."
+            if exc.cause == "ack_timeout":
+                lines = ["Timeout waiting for ACK", "Connection closed before acknowledgement sent"]
+                evidence["predicted_agent_log"] = lines
+                return (f"It does not answer agent.jar's preamble (it waits for more, as a web server waits for a "
+                        f"full request line), so after {wait:g} s agent.jar will log '{lines[0]}' and then "
+                        f"'{lines[1]}'.")
+            if exc.cause == "ack_closed":
+                evidence["predicted_agent_log"] = ["Connection closed before acknowledgement sent"]
+                return ("It closes the connection on agent.jar's preamble, so agent.jar will log 'Connection "
+                        "closed before acknowledgement sent'.")
+            return f"agent.jar's preamble got: {exc.message}."
+        except DeadlineExceeded:
+            return ""
+        finally:
+            await session.close()
+
     async def _identify(self, ctx: Context, family: str, address: str, port: int, values: dict[str, Any],
                         stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None) -> Finding:
         evidence: dict[str, Any] = {"address": address, "port": port}
@@ -322,12 +363,17 @@ class TcpProbe(Probe[TcpFacts]):
             if data:
                 evidence["first_bytes"] = data[:16].hex()
             what = "stayed silent" if kind == "timeout" else msg
+            silent = kind == "timeout" and not data
             return ctx.finding("tcp.listener", Status.FAIL,
                                f"The service on {address}:{port} {what} when asked what it is (not a Jenkins agent listener)",
                                detail="A Jenkins agent listener answers 'GET / HTTP/1.0' at once with its protocols. "
-                                      "Silence or a reset here means another service, a load balancer without a "
-                                      "healthy backend, or a middlebox.",
-                               evidence=evidence, fixes=[fix(_CATALOG, "not_jenkins_port", **values)], breaks=_NOT_LISTENER)
+                                      + ("This one accepted the connection and sent nothing: agent.jar would log "
+                                         "'Timeout waiting for ACK' after 10 s." if silent else
+                                         "A reset here means another service, a load balancer without a healthy "
+                                         "backend, or a middlebox."),
+                               evidence=evidence, breaks=_NOT_LISTENER,
+                               fixes=[fix(_CATALOG, "silent_listener" if silent else "not_jenkins_port",
+                                          **{**values, "host": address})])
         finally:
             if writer is not None:
                 writer.close()
@@ -335,9 +381,9 @@ class TcpProbe(Probe[TcpFacts]):
         if hello is None:
             what = describe_answer(data)
             evidence.update(answer=what, first_bytes=data[:16].hex())
+            predicted = await self._predict_agent_log(ctx, address, port, evidence) if data else ""
             return ctx.finding("tcp.listener", Status.FAIL, f"Not a Jenkins agent port: {address}:{port} is {what}",
-                               detail="agent.jar would log 'Incorrect acknowledgement sequence, expected 0x000341434b got "
-                                      f"0x{data[:5].hex()}'." if data else "",
+                               detail=predicted,
                                evidence=evidence, fixes=[fix(_CATALOG, "not_jenkins_port", **values)], breaks=_NOT_LISTENER)
         client = hello.get("Client")
         local_ip = local[0] if isinstance(local, tuple) and family != "proxy" else None

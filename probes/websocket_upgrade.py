@@ -121,6 +121,8 @@ class WebSocketUpgradeProbe(Probe):
             "auth_check": auth, "agent_headers_sent": sorted(headers), "comparison_only": comparison,
             "elapsed_ms": round(result.elapsed_ms, 1),
         }
+        if result.http_version != "HTTP/1.1":
+            evidence["http_version"] = result.http_version
         if result.body:
             evidence["body_excerpt"] = " ".join(result.body.split())[:300]
         if result.status is not None and 300 <= result.status < 400:  # reported, never followed
@@ -268,6 +270,11 @@ class WebSocketUpgradeProbe(Probe):
                                       "HTTP works", detail=f"{r.error}. GET <url>login got an answer on the same "
                                                            "address; a middlebox acts on the upgrade request.",
                 evidence={**evidence, "stage": "upgrade-request"}, fixes=[fix("ws_reset", **values)])]
+        if r.error_kind == "protocol":  # an answer came, but not HTTP/1.1: the host was reached
+            return [ctx.finding(self.id, Status.FAIL,
+                                f"{values['ws_http_url']} answers the upgrade with something that is not HTTP/1.1",
+                                detail=f"{r.error}.", evidence=evidence,
+                                fixes=[fix("ws_bad_answer", message=r.error, **values)])]
         key = "ws_tls" if r.error_kind == "tls" else "ws_network"
         return [ctx.finding(self.id, Status.FAIL, f"WebSocket connection to {values['ws_url']} failed: {r.error}",
                             evidence=evidence, fixes=[fix(key, message=r.error, **values)])]
@@ -369,7 +376,13 @@ class WebSocketUpgradeProbe(Probe):
 
     @staticmethod
     def _maybe_soften(finding: Finding, comparison: bool) -> Finding:
-        """The agent does not use WebSocket: a broken WebSocket path is worth knowing, not a failure."""
+        """The agent does not use WebSocket: a broken WebSocket path is worth knowing, not a failure.
+
+        Also: a verdict read from an HTTP answer (a status code came back over this host's TLS) does
+        not rest on the agent's JVM accepting that session; one that got no answer does.
+        """
+        if finding.evidence.get("status_code") is not None:
+            finding.rests_on = tuple(p for p in finding.rests_on if p != "tls-session-acceptable")
         if comparison and finding.status is not Status.PASS:
             # Information only: it never raises the exit code and is never a root cause.
             finding.informational = True

@@ -105,6 +105,12 @@ def test_http_server_that_is_not_jenkins_with_websocket(env, tmp_path):
     assert_one_root(report, model, "discovery.jenkins",
                     {"discovery", "credentials.jnlp", "websocket.login", "websocket.upgrade"})
     assert report.exit_code == 2
+    # http.server answers the upgrade with "HTTP/1.0 404": an answer, said as one (issue 13 §3)
+    upgrade = next(f for f in report.findings if f.id == "websocket.upgrade")
+    assert upgrade.evidence["status_code"] == 404 and upgrade.evidence["http_version"] == "HTTP/1.0"
+    words = upgrade.title + " ".join(fix.title for fix in upgrade.fixes)
+    assert "valid HTTP response" not in words and "Cannot reach" not in words, words
+    assert "404" in upgrade.title
 
 
 def test_nothing_listens_at_the_url(env):

@@ -160,3 +160,63 @@ def test_blackholed_port_times_out_within_timeout_plus_ten_percent(blackhole_net
     assert f["evidence"]["result"] == "timeout"
     assert report["duration_ms"] <= 3000 * 1.1
     assert proc.returncode == 2
+
+
+# -- issue 13 §3: the words say what the peer did --------------------------------------------------
+
+def _identity() -> str:
+    from tests.peers.controller import identity_b64
+
+    return identity_b64()
+
+
+def test_web_server_that_answers_at_once_predicts_the_incorrect_ack_line():
+    """nginx answers agent.jar's binary preamble at once ('HTTP/1.1 400'): remoting's AckFilterLayer
+    logs the bytes it got."""
+    port = free_port()
+    with Nginx(f'server {{ listen 127.0.0.1:{port}; location / {{ return 200 "hello"; }} }}', [port]):
+        r = tcp("--direct", f"127.0.0.1:{port}", "--instance-identity", _identity())
+    f = r.finding("tcp.listener")
+    assert f["status"] == "fail"
+    assert f["evidence"]["predicted_agent_log"] == ["Incorrect acknowledgement sequence, expected 0x000341434b "
+                                                   "got 0x485454502f"]
+    assert "got 0x485454502f" in f["detail"] and "Timeout waiting for ACK" not in f["detail"]
+
+
+def test_web_server_that_waits_for_a_request_line_predicts_the_ack_timeout():
+    """python -m http.server answers GET but waits on the preamble (no newline in it): agent.jar logs
+    'Timeout waiting for ACK' after 10 s, not an incorrect acknowledgement."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        from tests.peers.util import wait_port
+
+        wait_port("127.0.0.1", port)
+        r = tcp("--direct", f"127.0.0.1:{port}", "--instance-identity", _identity(), timeout="6")
+    finally:
+        proc.terminate()
+        proc.wait(5)
+    f = r.finding("tcp.listener")
+    assert f["status"] == "fail" and "HTTP" in f["title"]
+    assert f["evidence"]["predicted_agent_log"] == ["Timeout waiting for ACK",
+                                                   "Connection closed before acknowledgement sent"]
+    assert "Incorrect acknowledgement" not in f["detail"]
+
+
+def test_listener_that_accepts_and_never_answers_is_not_called_a_firewall():
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    threading.Thread(target=lambda: [held.append(server.accept()[0]) for _ in range(10)], daemon=True).start()
+    try:
+        r = tcp("--direct", f"127.0.0.1:{server.getsockname()[1]}", "--instance-identity", _identity())
+    finally:
+        server.close()
+        for s in held:
+            s.close()
+    f = r.finding("tcp.listener")
+    assert f["status"] == "fail" and "stayed silent" in f["title"]
+    words = " ".join([f["detail"], *(x["title"] for x in f["fixes"]),
+                      *(c for x in f["fixes"] for c in x["commands"] + x["notes"])]).lower()
+    assert "firewall" not in words and "dropped" not in words.replace("drops the packets", "")
+    assert "nc -vz" not in words and "accepts connections but never answers" in words

@@ -51,7 +51,9 @@ def _fix(spec: dict[str, Any] | None, facts: Mapping[str, Any]) -> list[Fix]:
     if not spec:
         return []
     return [Fix(_fmt(spec["title"], facts), tuple(_fmt(s, facts) for s in spec.get("steps", ())),
-                tuple(spec.get("docs", ())))]
+                commands=tuple(_fmt(s, facts) for s in spec.get("commands", ())),
+                notes=tuple(_fmt(s, facts) for s in spec.get("notes", ())),
+                docs=tuple(spec.get("docs", ())))]
 
 
 @dataclass
@@ -114,7 +116,7 @@ class _Stream:
         st = status or Status(spec["status"])
         fx = fixes if fixes is not None else _fix(spec.get("fix"), merged)
         if st.needs_fix and not fx:
-            fx = [Fix("Compare with a capture taken next to the server", ("sudo tcpdump -i any -w server.pcap",))]
+            fx = [Fix("Compare with a capture taken next to the server", commands=("sudo tcpdump -i any -w server.pcap",))]
         finding = Finding(
             id=f"{self.prefix}.{aspect}", probe=PROBE, layer=Layer(spec["layer"]), status=st,
             title=" ".join(_fmt(spec["title"], merged).split()), detail=_fmt(spec.get("detail", ""), merged),
@@ -449,7 +451,8 @@ def _analyze(records: Iterator[Record], fmt: str, truncated: Callable[[], str | 
             title=f"No TCP packet in the capture ({count} frames)",
             detail="Nothing to analyse: the capture filter or interface missed the agent's traffic.",
             fixes=[Fix("Capture on the interface the agent uses, filtered on the Jenkins host",
-                       ("sudo tcpdump -i any -w agent.pcap host JENKINS_HOST",))],
+                       notes=("sudo tcpdump -i any -w agent.pcap host <the Jenkins host>, then jnlpdiag analyze "
+                              "agent.pcap",))],
         ))
     return result
 

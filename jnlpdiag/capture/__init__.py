@@ -35,11 +35,15 @@ _SETTLE_S = 0.3  # let the last FIN/RST of the probes arrive before stopping
 
 NEED_RIGHTS_FIX = Fix(
     "Run the capture with the right to capture packets (CAP_NET_RAW)",
-    steps=(
+    commands=(
         "sudo jnlpdiag report --capture --out DIR ...",
-        "# or grant the capability to the interpreter of a dedicated virtualenv (affects every script it runs):",
         "sudo setcap cap_net_raw,cap_net_admin=eip \"$(readlink -f \"$(command -v python3)\")\"",
-        "# or record with tcpdump yourself and analyse the file: sudo tcpdump -i any -w agent.pcap host JENKINS_HOST",
+    ),
+    notes=(
+        "the setcap line grants the capability to the interpreter of a dedicated virtualenv (it affects every "
+        "script that interpreter runs)",
+        "or record with tcpdump yourself and analyse the file: sudo tcpdump -i any -w agent.pcap host <Jenkins host>, "
+        "then jnlpdiag analyze agent.pcap",
     ),
     docs=("https://man7.org/linux/man-pages/man7/capabilities.7.html",),
 )
@@ -198,7 +202,7 @@ class PacketCapture:
                 detail=f"{type(exc).__name__}: {exc}",
                 evidence={"filter": self._filter, "interfaces": self._ifaces},
                 fixes=(Fix("Make sure libpcap/tcpdump is installed (scapy compiles BPF filters with it)",
-                           steps=("sudo apt-get install tcpdump",)),),
+                           commands=("sudo apt-get install tcpdump",)),),
             )
             return False
         return True

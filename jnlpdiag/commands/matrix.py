@@ -129,8 +129,10 @@ def render_text(ev: Any, code: int) -> str:
             out += hang("    symptom: ", r.symptom)
         for fix in r.fixes:
             out += hang("    fix: ", fix.title)
-            for step in fix.steps:
+            for step in fix.commands:
                 out += hang("        $ ", step)
+            for note in fix.notes:  # prose: never behind a "$"
+                out += hang("        ", note)
             for doc in fix.docs:
                 out += hang("        see ", doc)
         for src in r.sources:

@@ -18,7 +18,7 @@ from typing import Any
 
 from jnlpdiag.compat.conditions import Condition, ConditionError, parse_condition
 from jnlpdiag.compat.types import STRING, TYPES, FactType
-from jnlpdiag.model import Status
+from jnlpdiag.model import Fix, Status
 from jnlpdiag.versions import VersionError
 
 SCHEMA = "jnlpdiag.compat/1"
@@ -108,8 +108,9 @@ class Derivation:
 @dataclass(frozen=True)
 class RuleFix:
     title: str
-    steps: tuple[str, ...]
+    commands: tuple[str, ...]
     docs: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,8 @@ class Rule:
     explains: tuple[str, ...]
     known_failure: str | None
     same_as_finding: str | None = None  # a probe finding that reports the same problem (it becomes the cause)
+    # When the rule does not fire, its "pass" title is claimed only where this holds (else: does not apply).
+    pass_when: Condition | None = None
 
 
 @dataclass(frozen=True)
@@ -386,8 +389,12 @@ def parse_data(doc: Any, path: str = "") -> CompatData:
             docs = tuple(f.get("docs") or ())
             if any(not _is_url(u) for u in docs):
                 raise DataError(f"{fw}: docs must be URLs")
+            legacy = Fix("-", tuple(f.get("steps") or ()))  # a --data file of the older layout
+            commands = (*legacy.commands, *(f.get("commands") or ()))
+            notes = (*legacy.notes, *(f.get("notes") or ()))
             fixes.append(RuleFix(_check_template(f["title"], fw, facts),
-                                 tuple(_check_template(s, fw, facts) for s in f.get("steps") or ()), docs))
+                                 tuple(_check_template(s, fw, facts) for s in commands), docs,
+                                 tuple(_check_template(s, fw, facts) for s in notes)))
         if status.needs_fix and not fixes:
             raise DataError(f"{where}: a {status.value} rule needs at least one fix")
         if not r.get("title"):
@@ -400,6 +407,7 @@ def parse_data(doc: Any, path: str = "") -> CompatData:
             _check_template(r["pass"], f"{where}.pass", facts) if r.get("pass") else None,
             tuple(fixes), _sources(r.get("sources"), where), tuple(r.get("explains") or ()), r.get("known_failure"),
             r.get("same_as_finding"),
+            _condition(r["pass_when"], f"{where}.pass_when", fact_types) if r.get("pass_when") else None,
         ))
     ids = {r.id for r in rules}
     for i, r in enumerate(rules):

@@ -286,9 +286,12 @@ def _result(rule: Rule, outcome: bool | None, facts: Facts, data: CompatData) ->
                           missing=rule.when.unknown_facts(facts.get), facts=read)
     if outcome is False:
         known = rule.pass_title is not None and all(facts.get(n) is not None for n in template_fields(rule.pass_title))
+        # A rule can be false for a reason its pass title does not state (another rule fails it).
+        known = known and (rule.pass_when is None or rule.pass_when.evaluate(facts.get, data.types) is True)
         title = facts.render(rule.pass_title) if known and rule.pass_title else f"{rule.id}: does not apply"
         return RuleResult(rule.id, Status.PASS, "passed", title, sources=rule.sources, facts=read)
-    fixes = [Fix(facts.render(f.title), tuple(facts.render(s) for s in f.steps), f.docs) for f in rule.fixes]
+    fixes = [Fix(facts.render(f.title), docs=f.docs, commands=tuple(facts.render(s) for s in f.commands),
+                 notes=tuple(facts.render(s) for s in f.notes)) for f in rule.fixes]
     return RuleResult(
         rule.id, rule.status, "fired", facts.render(rule.title), facts.render(rule.detail),
         facts.render(rule.symptom) if rule.symptom else None, fixes, rule.sources, facts=read,

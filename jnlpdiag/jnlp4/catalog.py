@@ -10,6 +10,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from jnlpdiag import fixcatalog
 from jnlpdiag.model import Fix
 
 
@@ -30,9 +31,7 @@ def data() -> dict[str, Any]:
 
 
 def fix(key: str, **values: Any) -> Fix:
-    entry = data()["fixes"][key]
-    return Fix(title=_fill(entry["title"], values), steps=tuple(_fill(s, values) for s in entry.get("steps", ())),
-               docs=tuple(entry.get("docs", ())))
+    return fixcatalog.fix_from_entry(data()["fixes"][key], values)
 
 
 def refusal_cause(reason: str) -> tuple[str, dict[str, str]]:

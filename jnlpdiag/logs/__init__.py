@@ -118,7 +118,8 @@ def signatures() -> list[Signature]:
         out.append(Signature(
             id=row["id"], pattern=re.compile(row["pattern"]), status=Status(row["status"]), layer=Layer(row["layer"]),
             title=row["title"], cause=row["cause"],
-            fix=Fix(fix["title"], tuple(fix.get("steps", ())), tuple(fix.get("docs", ()))),
+            fix=Fix(fix["title"], tuple(fix.get("steps", ())), tuple(fix.get("docs", ())),
+                    commands=tuple(fix.get("commands", ())), notes=tuple(fix.get("notes", ()))),
             source=row["source"], summary=bool(row.get("summary")), explains=tuple(row.get("explains", ())),
             context=re.compile(row["context"]) if row.get("context") else None,
             literals=tuple(required_literals(row["pattern"])),
@@ -295,12 +296,48 @@ def _fill(text: str, facts: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(one, text)
 
 
+_URL = re.compile(r"\b(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(?::(\d{1,5}))?(/[^\s'\"<>]*)?")
+_ENDPOINT_PATHS = ("tcpSlaveAgentListener/", "wsagents/", "login", "computer/", "jnlpJars/")
+# The upper-case words the signatures' fixes use for what the log itself names (issue 13 §3: a line
+# naming x:8080 gives a fix with "x 8080", not "HOST PORT").
+_WORDS = (("JENKINS_URL/", "jenkins_url"), ("JENKINS_URL", "jenkins_url_bare"), ("JENKINS_AGENT_HOST", "host"),
+          ("JENKINS_HOST", "host"), ("HOST", "host"), ("PORT", "port"))
+_CONTEXT_LINES = 20
+
+
+def _named_in_log(lines: Iterable[str]) -> dict[str, str]:
+    """The Jenkins URL, host and port the event's own lines name (the first URL in them)."""
+    for text in lines:
+        m = _URL.search(text)
+        if not m:
+            continue
+        scheme, host, port, path = m.group(1), m.group(2), m.group(3), m.group(4) or "/"
+        for endpoint in _ENDPOINT_PATHS:
+            if endpoint in path:
+                path = path[: path.index(endpoint)]
+                break
+        root = f"{scheme}://{host}" + (f":{port}" if port else "") + (path if path.endswith("/") else path + "/")
+        return {"jenkins_url": root, "jenkins_url_bare": root.rstrip("/"), "host": host.strip("[]"),
+                "port": port or ("443" if scheme == "https" else "80")}
+    return {}
+
+
+def _fill_named(text: str, named: dict[str, str]) -> str:
+    for word, key in _WORDS:
+        if key in named:
+            value = named[key]
+            pattern = re.escape(word) if word.endswith("/") else rf"(?<![\w$]){re.escape(word)}(?![\w])"
+            text = re.sub(pattern, lambda _m: value, text)  # noqa: B023 - used at once, in this iteration
+    return text
+
+
 @dataclass
 class Hit:
     signature: Signature
     line: Line
     root: Line | None
     facts: dict[str, str]
+    context: list[str] = field(default_factory=list)  # the event's first lines: they name the URL
 
 
 # -- needles: the cheap prefilter --------------------------------------------------------------
@@ -456,7 +493,7 @@ def match(event: Event) -> Hit | None:
                     if more:
                         for key, value in _facts(more).items():
                             facts.setdefault(key, value)
-            return Hit(sig, line, event.root_cause(), facts)
+            return Hit(sig, line, event.root_cause(), facts, [x.body for x in event.lines[:_CONTEXT_LINES]])
     return None
 
 
@@ -549,7 +586,7 @@ class Scanner:
             sig_id = hit.signature.id
             self._counts[sig_id] += 1
             if len(self._hits[sig_id]) < MAX_QUOTES:
-                self._hits[sig_id].append(Hit(hit.signature, line, cur.root_cause(), hit.facts))
+                self._hits[sig_id].append(Hit(hit.signature, line, cur.root_cause(), hit.facts, hit.context))
                 cur.lines[0] = Line(line.source, number, text, line.body, line.frame, line.caused_by,
                                     line.exception)
                 return True
@@ -652,7 +689,11 @@ class Scanner:
             evidence["first_seen"] = f"{first.line.source}:{first.line.number}"
             evidence["signature_source"] = sig.source
             facts = first.facts
-            fix = Fix(_fill(sig.fix.title, facts), tuple(_fill(s, facts) for s in sig.fix.steps), sig.fix.docs)
+            named = _named_in_log([first.line.body, *([first.root.body] if first.root is not None else []),
+                                   *first.context])
+            fix = Fix(_fill_named(_fill(sig.fix.title, facts), named), docs=sig.fix.docs,
+                      commands=tuple(_fill_named(_fill(s, facts), named) for s in sig.fix.commands),
+                      notes=tuple(_fill_named(_fill(s, facts), named) for s in sig.fix.notes))
             caused_by = None
             if sig.summary and self._explained.get(sig_id, 0) == count:
                 caused_by = self._cause_of[sig_id]  # every occurrence followed its cause

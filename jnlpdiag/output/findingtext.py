@@ -32,7 +32,8 @@ def finding_lines(f: Finding, verbose: bool = True) -> list[str]:
             out.append(f"      {key}: {text}")
     for fix in f.fixes:
         out.append(f"      fix: {fix.title}")
-        out += [f"          $ {step}" for step in fix.steps]
+        out += [f"          $ {step}" for step in fix.commands]
+        out += [f"          {note}" for note in fix.notes]
         out += [f"          see {url}" for url in fix.docs]
     return out
 

@@ -46,7 +46,8 @@ def _describe(f: Finding) -> str:
             lines.append(f"  {key}: {text}")
     for fix in f.fixes:
         lines += ["", f"fix: {fix.title}"]
-        lines += [f"  $ {step}" for step in fix.steps]
+        lines += [f"  $ {step}" for step in fix.commands]
+        lines += [f"  {note}" for note in fix.notes]
         lines += [f"  see {url}" for url in fix.docs]
     return "\n".join(lines) + "\n"
 

@@ -70,7 +70,8 @@ def clean_finding(f: Finding, redactor: Redactor) -> Finding:
         fixes=[
             Fix(
                 title=clean_text(fix.title, redactor, 500),
-                steps=tuple(clean_text(s, redactor, 4000) for s in fix.steps[:MAX_ITEMS]),
+                commands=tuple(clean_text(s, redactor, 4000) for s in fix.commands[:MAX_ITEMS]),
+                notes=tuple(clean_text(s, redactor, 4000) for s in fix.notes[:MAX_ITEMS]),
                 docs=tuple(clean_text(d, redactor, 1000) for d in fix.docs[:MAX_ITEMS]),
             )
             for fix in f.fixes[:MAX_ITEMS]

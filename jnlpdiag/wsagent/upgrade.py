@@ -13,6 +13,7 @@ only for ``http`` URLs that ``NoProxyEvaluator`` lets through. The server side i
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ class Attempt:
     error_kind: str | None = None  # reset, closed, timeout, refused, dns, tls, proxy, protocol, ...
     error: str | None = None
     connection: Any = None  # an open websockets ClientConnection after a 101
+    http_version: str = "HTTP/1.1"
     elapsed_ms: float = 0.0
 
     @property
@@ -79,7 +81,12 @@ async def attempt(url: str, headers: dict[str, str], *, ssl_context: ssl.SSLCont
         result.error_kind, result.error = "protocol", f"invalid upgrade response: {exc}"
     except (InvalidMessage, ProxyError) as exc:
         cause = exc.__cause__ or exc.__context__
-        if isinstance(cause, (OSError, EOFError, asyncio.IncompleteReadError)) or cause is None:
+        old_http = _old_http_status(cause)
+        if old_http is not None and not isinstance(exc, ProxyError):
+            # An HTTP/1.0 answer (python -m http.server, some gateways) is an answer, not a network
+            # failure: the library only accepts HTTP/1.1, so read the status from its message.
+            result.status, result.http_version = old_http
+        elif isinstance(cause, (OSError, EOFError, asyncio.IncompleteReadError)) or cause is None:
             kind, msg = classify(cause) if isinstance(cause, OSError) else ("closed", "connection closed")
             result.error_kind, result.error = kind, f"{msg} before a complete HTTP response"
         else:
@@ -103,6 +110,12 @@ async def attempt(url: str, headers: dict[str, str], *, ssl_context: ssl.SSLCont
         result.error_kind, result.error = "protocol", f"{type(exc).__name__}: {exc}"
     result.elapsed_ms = (time.monotonic() - t0) * 1000
     return result
+
+
+def _old_http_status(cause: BaseException | None) -> tuple[int, str] | None:
+    """(status, version) from websockets' "unsupported protocol; expected HTTP/1.1: HTTP/1.0 404 ..."."""
+    m = re.search(r"expected HTTP/1\.1: (HTTP/1\.0) (\d{3})\b", str(cause or ""))
+    return (int(m.group(2)), m.group(1)) if m else None
 
 
 def _no_redirects(connect: Any) -> Any:

@@ -129,3 +129,26 @@ def test_adding_a_rule_row_needs_no_code(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc))
     r = matrix("--data", str(path), "--jenkins", "2.541.3")
     assert r.code == 3 and "site-policy-java25" in r.stderr and "sources" in r.stderr
+
+
+def test_readme_example_does_not_pass_what_it_fails() -> None:
+    """issue 13 §3: Java 11 with Jenkins 2.479.3 fails; "Agent Java 11 is supported" is not a pass."""
+    r = matrix("--jenkins", "2.479.3", "--remoting", "3107.v665000b_51092", "--java", "11")
+    assert r.code == 2
+    assert "Agent Java 11 is supported" not in r.stdout
+    passed = r.stdout.split("Passed:")[1]
+    assert "agent-java-outside-policy" in passed  # listed as "does not apply", not as a pass
+    ok = matrix("--jenkins", "2.479.3", "--java", "17")
+    assert "Agent Java 17 is supported by Jenkins 2.479.3 (17, 21)" in ok.stdout
+
+
+def test_a_version_past_the_data_says_where_the_data_ends() -> None:
+    r = matrix("--jenkins", "2.999.1", "--java", "21")
+    assert r.code == 1, r.stdout
+    assert "newer than this compatibility data (it ends at Jenkins 2.578)" in r.stdout
+    inside = matrix("--jenkins", "2.578", "--java", "21")
+    assert "newer than this compatibility data" not in inside.stdout
+    # the rule's threshold is the data's own coverage: refreshing the data must move both
+    doc = json.loads(files("jnlpdiag").joinpath("data", "compat-matrix.json").read_text("utf-8"))
+    rule = next(x for x in doc["rules"] if x["id"] == "data-ends-jenkins")
+    assert rule["when"] == {"jenkins": ">" + doc["coverage"]["jenkins"]}

@@ -119,3 +119,13 @@ def test_nothing_left_in_tmp(as_nobody: bool, public_tmp: Path) -> None:
     proof = r.finding("host.noexec.java-io-tmpdir")["evidence"]
     assert proof["path"] == str(private) and proof["proof"]["written"] is True
     assert listing(private) == []
+
+
+def test_jna_cache_that_cannot_be_created_says_so_in_title_and_detail() -> None:
+    """Run as nobody with HOME=/nonexistent: the title must not say the cache "can be created"
+    while the detail says it cannot (issue 13 §3)."""
+    r = check("--probe", "host.noexec", as_nobody=True, env=clean_env(HOME="/nonexistent"))
+    f = r.finding("host.noexec.jna-cache")
+    assert f["status"] == "pass"
+    assert "cannot be created" in f["title"] and "can be created on" not in f["title"]
+    assert "cannot be created" in f["detail"] and "falls back to java.io.tmpdir" in f["detail"]

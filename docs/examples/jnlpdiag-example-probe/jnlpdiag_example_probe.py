@@ -26,7 +26,7 @@ async def hostname_resolves(ctx: Context) -> AsyncIterator[Finding]:
             "example.hostname", "fail", f"This host's name {name!r} does not resolve",
             detail=f"getaddrinfo({name!r}) failed: {exc}",
             evidence={"hostname": name, "error": str(exc)},
-            fixes=[Fix("Make the host name resolvable", steps=(f"echo '127.0.1.1 {name}' >> /etc/hosts",))],
+            fixes=[Fix("Make the host name resolvable", commands=(f"echo '127.0.1.1 {name}' >> /etc/hosts",))],
         )
         return
     addresses = sorted({info[4][0] for info in infos})
