@@ -118,3 +118,19 @@ def test_huge_stack_trace_is_bounded(tmp_path):
     res = run_cli("logs", "--json", str(path), timeout=120)
     doc = res.json()
     assert doc["events"] == 1 and doc["findings"][0]["id"] == "logs.connection-refused"
+
+
+def test_fix_is_filled_with_what_the_log_names(tmp_path):
+    """issue 13 §3: a log line naming x:8080 gives a fix with "x 8080", not "HOST PORT"."""
+    log = tmp_path / "agent.log"
+    log.write_text(
+        "SEVERE: Failed to connect to http://x:8080/tcpSlaveAgentListener/: Connection refused\n"
+        "java.io.IOException: Failed to connect to http://x:8080/tcpSlaveAgentListener/: Connection refused\n"
+        "\tat org.jenkinsci.remoting.engine.JnlpAgentEndpointResolver.resolve(JnlpAgentEndpointResolver.java:216)\n"
+        "Caused by: java.net.ConnectException: Connection refused\n"
+        "\tat java.base/sun.nio.ch.Net.connect0(Native Method)\n")
+    r = run_cli("logs", str(log), "--json", env=clean_env())
+    fixes = [fx for f in r.json()["findings"] for fx in f["fixes"]]
+    commands = [c for fx in fixes for c in fx["commands"]]
+    assert any(c.startswith("nc -vz -w 5 x 8080") for c in commands), commands
+    assert not any(word in c.split() for c in commands for word in ("HOST", "PORT", "JENKINS_URL"))
