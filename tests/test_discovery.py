@@ -73,7 +73,7 @@ def test_tcp_port_disabled_is_named_with_websocket_fix(sites):
     f = r.finding("discovery")
     assert f["status"] == "fail"
     assert "disabled" in f["title"]
-    steps = " ".join(s for fix in f["fixes"] for s in fix["steps"])
+    steps = " ".join(s for fix in f["fixes"] for s in fix["commands"] + fix["notes"])
     assert "-webSocket" in steps and "slaveAgentPort" in steps
     assert [c["id"] for c in r.json()["root_causes"]] == ["discovery"]
 
@@ -95,7 +95,7 @@ def test_sso_wall_on_listener(sites):
     r = check("--url", f"http://127.0.0.1:{sites['ports']['sso']}/")
     f = r.finding("discovery")
     assert f["status"] == "fail" and "403" in f["title"]
-    assert any("tcpSlaveAgentListener" in s for fix in f["fixes"] for s in fix["steps"])
+    assert any("tcpSlaveAgentListener" in s for fix in f["fixes"] for s in fix["commands"] + fix["notes"])
 
 
 def test_plain_site_is_not_jenkins_and_listener_failure_follows_from_it(sites):

@@ -106,7 +106,8 @@ def test_finding_listing_and_tui_model_are_escaped():
     assert not has_unsafe(text.replace("\n", "")) and "PWNED" in text
     safe = sanitized_report(report, Redactor())
     for f in safe.findings:
-        for value in (f.title, f.detail, json.dumps(f.evidence, ensure_ascii=False), f.fixes and f.fixes[0].steps[0]):
+        fix_text = f.fixes and " ".join(f.fixes[0].commands + f.fixes[0].notes)
+        for value in (f.title, f.detail, json.dumps(f.evidence, ensure_ascii=False), fix_text):
             assert not has_unsafe(str(value).replace("\n", ""))
     from jnlpdiag.tui.state import RunModel
 

@@ -102,7 +102,7 @@ def test_brief_combinations() -> None:
     assert r["status"] == "fail" and "k8s-default-image-java-below-core" in r["rules"]
     by_id = {x.id: x for x in r["ev"].fired}
     assert by_id["agent-java-below-core"].caused_by == "k8s-default-image-java-below-core"
-    fix_text = " ".join(f.title + " ".join(f.steps) for f in by_id["k8s-default-image-java-below-core"].fixes)
+    fix_text = " ".join(f.title + " ".join(f.commands + f.notes) for f in by_id["k8s-default-image-java-below-core"].fixes)
     assert "4423.vb_59f230b_ce53" in fix_text and "jenkins/inbound-agent:3355.v388858a_47b_33-3-jdk21" in fix_text
     # remoting below the controller minimum
     r = fired({"jenkins": "2.555.1", "remoting": "3107.v665000b_51092", "agent_java": "21"})

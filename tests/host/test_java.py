@@ -54,7 +54,8 @@ def test_unusable_jars(tmp_path: Path) -> None:
     html = tmp_path / "agent.jar"
     html.write_text("<!DOCTYPE html><html><body>Authentication required</body></html>")
     f = java_check("--agent-jar", str(html))["host.java.agent-jar"]
-    assert f["status"] == "fail" and "HTML" in f["title"] and "jnlpJars/agent.jar" in " ".join(f["fixes"][0]["steps"])
+    fix_text = " ".join(f["fixes"][0]["commands"] + f["fixes"][0]["notes"])
+    assert f["status"] == "fail" and "HTML" in f["title"] and "jnlpJars/agent.jar" in fix_text
     nolauncher = tmp_path / "other.jar"
     with zipfile.ZipFile(nolauncher, "w") as zf:
         zf.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nVersion: 1.2\n")

@@ -77,7 +77,7 @@ def test_library_on_a_noexec_mount(libs: dict[str, Path], mounts: Mounts) -> Non
         assert f["status"] == "fail" and f["evidence"]["cause"] == "noexec"
         assert f["evidence"]["mount_point"] == str(mounts.noexec)
         assert "failed to map segment from shared object" in f["evidence"]["dlopen"]
-        assert any("-Djna.tmpdir=" in s for s in f["fixes"][0]["steps"])
+        assert any("-Djna.tmpdir=" in s for s in f["fixes"][0]["commands"] + f["fixes"][0]["notes"])
     finally:
         copy.unlink()
 

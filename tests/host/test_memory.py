@@ -140,7 +140,7 @@ def test_real_cgroup_heap_against_the_limit(oom_cgroup: ChildCgroup, opts: str, 
     else:
         assert ev["heap_max_bytes"] == int(opts[4:-1]) * MIB and ev["jvm_options"] == [opts]
     if status != "pass":
-        assert "-Xmx256m" in " ".join(heap["fixes"][-1]["steps"])
+        assert "-Xmx256m" in " ".join(heap["fixes"][-1]["commands"] + heap["fixes"][-1]["notes"])
 
 
 @pytest.mark.privileged

@@ -34,7 +34,7 @@ def test_java_io_tmpdir_on_noexec_fails_with_proof(mounts: Mounts) -> None:
     assert ev["proof"]["verdict"] == "noexec"
     assert "failed to map segment from shared object" in ev["proof"]["dlopen"]
     assert "errno 1" in ev["proof"]["mmap_exec"]
-    steps = " ".join(s for fx in f["fixes"] for s in fx["steps"])
+    steps = " ".join(s for fx in f["fixes"] for s in fx["commands"] + fx["notes"])
     assert "-Djava.io.tmpdir=" in steps and "-Djna.tmpdir=" in steps and "-Djffi.extract.dir=" in steps
     assert f"remount,exec {mounts.noexec}" in steps
     assert listing(tmpdir) == before  # the probe library was removed

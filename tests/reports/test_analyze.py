@@ -86,7 +86,7 @@ def test_upgrade_headers_stripped_by_the_proxy():
     assert stripped["status"] == "fail" and "removed the Upgrade/Connection headers" in stripped["title"]
     assert "Upgrade" not in stripped["evidence"]["request_headers"]
     assert stripped["evidence"]["client_leg_stream"] == 1
-    assert any("proxy_set_header Upgrade" in s for s in stripped["fixes"][0]["steps"])
+    assert any("proxy_set_header Upgrade" in s for s in stripped["fixes"][0]["commands"] + stripped["fixes"][0]["notes"])
     refused = finding(doc, "stream1.websocket")
     assert refused["status"] == "fail" and refused["caused_by"] == "stream2.upgrade"
 

@@ -79,7 +79,7 @@ def test_auth_check_refusals_are_named_and_confirmed_with_bye(good, tmp_path, na
     assert f["status"] == "fail"
     assert f["evidence"]["refusal"] == refusal
     assert f["evidence"]["stage_reached"] == "headers" and f["evidence"]["failed_at"] == "headers"
-    assert f["fixes"] and f["fixes"][0]["steps"]
+    assert f["fixes"] and (f["fixes"][0]["commands"] or f["fixes"][0]["notes"])
     conn = last_jnlp4(good)
     assert conn.verdict == f"ERROR: {refusal}"
     # ConnectionHeadersFilterLayer: our OK to their headers, then BYE confirming the refusal, then close.

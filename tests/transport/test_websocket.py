@@ -244,7 +244,7 @@ def test_hold_finds_the_idle_timeout(proxies, controller, tmp_path):
     f = r.finding("websocket.hold")
     assert f["status"] == "fail", f
     assert 1.5 <= f["evidence"]["closed_after_s"] <= 5.0
-    assert "proxy_read_timeout" in " ".join(f["fixes"][0]["steps"])
+    assert "proxy_read_timeout" in " ".join(f["fixes"][0]["commands"] + f["fixes"][0]["notes"])
     assert time.monotonic() - t0 < 15
 
 
