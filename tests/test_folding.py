@@ -79,11 +79,15 @@ def assert_one_root(report: Report, model: RunModel, root_id: str, folded: set[s
     assert f"({root_id})" in section
 
     md = markdown.render(data)
-    roots_md = md.split("## Root cause\n")[1].split("\n## ")[0]
+    heading = re.search(r"^## Root cause(s?)\b.*$", md, flags=re.M)
+    assert heading and not heading.group(1), md[:400]
+    roots_md = md[heading.end():].split("\n## ")[0]
     assert len(re.findall(r"^### ", roots_md, flags=re.M)) == 1 and by_id[root_id].title in roots_md
 
     page = html_report.render(data)
-    roots_html = page.split("<h2>Root cause</h2>")[1].split("<h2>")[0]
+    heading = re.search(r"<h2>Root cause(s?)\b[^<]*</h2>", page)
+    assert heading and not heading.group(1)
+    roots_html = page[heading.end():].split("<h2>")[0]
     assert roots_html.count('<div class="card') == 1 and f'id="{root_id}"' in roots_html
 
     quit_text = summary(model)
