@@ -133,21 +133,24 @@ def test_adding_a_rule_row_needs_no_code(tmp_path: Path) -> None:
 
 def test_readme_example_does_not_pass_what_it_fails() -> None:
     """issue 13 §3: Java 11 with Jenkins 2.479.3 fails; "Agent Java 11 is supported" is not a pass."""
-    r = matrix("--jenkins", "2.479.3", "--remoting", "3107.v665000b_51092", "--java", "11")
+    r = matrix("--jenkins", "2.479.3", "--remoting", "3107.v665000b_51092", "--java", "11", "--json")
     assert r.code == 2
-    assert "Agent Java 11 is supported" not in r.stdout
-    passed = r.stdout.split("Passed:")[1]
-    assert "agent-java-outside-policy" in passed  # listed as "does not apply", not as a pass
-    ok = matrix("--jenkins", "2.479.3", "--java", "17")
-    assert "Agent Java 17 is supported by Jenkins 2.479.3 (17, 21)" in ok.stdout
+    passed = {x["id"]: x["title"] for x in r.json()["passed"]}
+    assert passed["agent-java-outside-policy"] == "agent-java-outside-policy: does not apply"
+    assert not any("Agent Java 11 is supported" in t for t in passed.values())
+    ok = matrix("--jenkins", "2.479.3", "--java", "17", "--json")
+    assert {x["id"]: x["title"] for x in ok.json()["passed"]}["agent-java-outside-policy"] == (
+        "Agent Java 17 is supported by Jenkins 2.479.3 (17, 21)")
 
 
 def test_a_version_past_the_data_says_where_the_data_ends() -> None:
-    r = matrix("--jenkins", "2.999.1", "--java", "21")
+    r = matrix("--jenkins", "2.999.1", "--java", "21", "--json")
     assert r.code == 1, r.stdout
-    assert "newer than this compatibility data (it ends at Jenkins 2.578)" in r.stdout
-    inside = matrix("--jenkins", "2.578", "--java", "21")
-    assert "newer than this compatibility data" not in inside.stdout
+    fired = {x["id"]: x for x in r.json()["rules"]}
+    assert fired["data-ends-jenkins"]["status"] == "warn"
+    assert "newer than this compatibility data (it ends at Jenkins 2.578)" in fired["data-ends-jenkins"]["title"]
+    inside = matrix("--jenkins", "2.578", "--java", "21", "--json")
+    assert "data-ends-jenkins" not in {x["id"] for x in inside.json()["rules"]}
     # the rule's threshold is the data's own coverage: refreshing the data must move both
     doc = json.loads(files("jnlpdiag").joinpath("data", "compat-matrix.json").read_text("utf-8"))
     rule = next(x for x in doc["rules"] if x["id"] == "data-ends-jenkins")
