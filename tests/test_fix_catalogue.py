@@ -71,7 +71,7 @@ SAMPLES: dict[str, str] = {
     "login_url": "https://jenkins.example.com/login", "listener_url": "https://jenkins.example.com/tcpSlaveAgentListener/",
     "path_prefix": "/", "ws_http_url": "https://jenkins.example.com/wsagents/",
     "subject": "CN=agent-1", "problems": "no clientAuth in extendedKeyUsage", "store_out": "/etc/jenkins-agent/client.p12",
-    "store_type": "PKCS12",
+    "store_type": "PKCS12", "subject_slash": "/CN=agent-1", "show_cert": "openssl x509 -in agent.pem -noout -text",
 }
 
 # Catalogues filled with str.format rules (jnlpdiag.fixcatalog); the others substitute {name} only.
