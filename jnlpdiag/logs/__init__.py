@@ -598,10 +598,10 @@ class Scanner:
         """One line (any input: tests, fuzzing, small files)."""
         self.result.lines += 1
         self.result.bytes += len(text)
-        candidate = has_needle(text)
-        if not candidate and self._grouper.current is None:
-            return
-        self._closed(self._grouper.feed(source, number, text, start=candidate))
+        if self._grouper.current is None and not has_needle(text):
+            return  # cheap: most lines of a healthy log stop here
+        kind = _kind(text)
+        self._closed(self._grouper.feed(source, number, kind, start=kind.candidate))
 
     def block(self, source: str, data: bytes, first_line: int) -> int:
         """Whole lines of one input, as bytes (the last may lack its newline); returns the line
@@ -634,7 +634,8 @@ class Scanner:
                 k += 1
             if c >= n:
                 break
-            self._closed(grouper.feed(source, first_line + c, lines[c].decode("utf-8", "replace")))
+            kind = _kind(lines[c].decode("utf-8", "replace"))
+            self._closed(grouper.feed(source, first_line + c, kind, start=kind.candidate))
             k = c + 1
         return len(lines)
 
