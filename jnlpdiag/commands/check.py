@@ -14,7 +14,7 @@ from jnlpdiag.registry import load_probes, probe_names, select
 from jnlpdiag.report import EXIT_ERROR, Report, exit_code_for
 from jnlpdiag.runner import run_sync
 from jnlpdiag.settings import Settings, SettingsError
-from jnlpdiag.usage import UsageError, resolve_selection, validate_settings
+from jnlpdiag.usage import UsageError, check_url, resolve_selection, validate_settings
 
 NAME = "check"
 HELP = "run the checks and print a report (text by default, --json for health checks)"
@@ -54,6 +54,8 @@ def prepare(args: argparse.Namespace) -> tuple[Settings, Redactor, list[type[Pro
     """
     settings: Settings | None = None
     try:
+        if args.url:
+            check_url(args.url)  # as typed (settings add the trailing slash agent.jar adds)
         settings = settings_from_args(args)
         validate_settings(settings)
         include, exclude, notes = _selection(args)
