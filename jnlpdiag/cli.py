@@ -124,6 +124,9 @@ def _on_sigterm() -> Any:
 
 def _run(argv: list[str], names: list[str]) -> int:
     try:
+        from jnlpdiag.commands.common import expect_command_line
+
+        expect_command_line(argv)
         parser, mods = build_parser(argv[0] if argv[0] in names else None)
         args = parser.parse_args(argv)
         code = int(mods[args.command].run(args))

@@ -8,6 +8,8 @@ and an async ``run(ctx)`` that yields :class:`~jnlpdiag.model.Finding` objects.
 What a probe shares with later ones is its :class:`Facts` dataclass, named in its base class
 (``class DiscoveryProbe(Probe[DiscoveryFacts])``): it publishes fields of it with
 ``ctx.publish(name=value)`` and others read the typed instance with ``ctx.facts(DiscoveryProbe)``.
+A probe may declare its own command-line :class:`Option` objects (``options``) and read their
+values with ``ctx.option(name)``.
 
 Probes are found through the entry-point group ``jnlpdiag.probes``; built-in probes are registered
 there exactly as a third-party probe is (see ``docs/examples/``).
@@ -22,6 +24,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, get_args, get_origin, overload
 
 from jnlpdiag.model import Finding, Fix, Layer, Status
+from jnlpdiag.options import Option
+
+__all__ = ["Context", "DeadlineExceeded", "Facts", "Option", "Probe", "RunState", "probe"]
 
 if TYPE_CHECKING:
     from jnlpdiag.agent import AgentView
@@ -57,7 +62,6 @@ class RunState:
     agent: AgentView
     facts: dict[str, dict[str, Any]] = field(default_factory=dict)  # probe id -> what it published
     findings: list[Finding] = field(default_factory=list)
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 class Context:
@@ -73,12 +77,13 @@ class Context:
     _RESERVE_MIN = 0.15
 
     def __init__(self, state: RunState, probe_id: str, layer: Layer, rests_on: tuple[str, ...] = (),
-                 facts_type: type[Facts] | None = None) -> None:
+                 facts_type: type[Facts] | None = None, options: tuple[Option, ...] = ()) -> None:
         self._state = state
         self.probe_id = probe_id
         self.layer = layer
         self.rests_on = rests_on
         self._facts_type = facts_type
+        self._options = {o.name: o for o in options}
         self._started = time.monotonic()
 
     @property
@@ -95,9 +100,13 @@ class Context:
         """The per-step timeout the user asked for (``--timeout``)."""
         return self._state.timeout
 
-    @property
-    def options(self) -> dict[str, Any]:
-        return self._state.options
+    def option(self, name: str) -> Any:
+        """The value of one of this probe's own options (``Probe.options``): as given, else its default."""
+        try:
+            declared = self._options[name]
+        except KeyError:
+            raise KeyError(f"{self.probe_id} declares no option {name!r}") from None
+        return self.settings.run.value(declared)
 
     def remaining(self) -> float:
         """Seconds left before the run's deadline."""
@@ -219,6 +228,7 @@ class Probe(Generic[F]):
     # Premises every finding of this probe rests on unless it says otherwise (model.PREMISES).
     rests_on: ClassVar[tuple[str, ...]] = ()
     facts_type: ClassVar[type[Facts] | None] = None
+    options: ClassVar[tuple[Option, ...]] = ()  # its own command-line flags (ctx.option(name))
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -243,6 +253,7 @@ def probe(
     after: Iterable[str] = (),
     rests_on: Iterable[str] = (),
     facts: type[Facts] | None = None,
+    options: Iterable[Option] = (),
 ) -> Callable[[ProbeFunction], type[Probe]]:
     """Turn an async generator function ``f(ctx)`` into a probe class (for small plug-ins)."""
 
@@ -255,6 +266,7 @@ def probe(
             "after": tuple(after),
             "rests_on": tuple(rests_on),
             "facts_type": facts,
+            "options": tuple(options),
             "run": lambda self, ctx: fn(ctx),
             "__doc__": fn.__doc__,
             "__module__": fn.__module__,

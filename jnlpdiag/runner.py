@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -69,17 +69,21 @@ _RAISE_TIMEOUT_FIX = Fix(
 )
 
 
-def run_deadline(settings: Settings) -> float:
+def run_deadline(settings: Settings, probes: Iterable[type[Probe]] = ()) -> float:
     """Seconds the whole run may take: ``--deadline`` if given, else ``--timeout`` (plus ``--hold``).
 
     A health check that asks for ``--timeout 5`` expects an answer in about five seconds, so the
     run-level deadline equals the step timeout; probes' own steps are bounded to end just before
     it, so a slow step is reported by the probe that met it.
     """
-    if settings.deadline:
-        return settings.deadline
-    # --hold asks to keep a WebSocket open that long on purpose: the budget grows by it.
-    return settings.timeout + (settings.hold or 0.0)
+    return settings.run.deadline or run_budget(settings, probes)
+
+
+def run_budget(settings: Settings, probes: Iterable[type[Probe]] = ()) -> float:
+    """``--timeout``, plus what an option such as ``--hold`` asks a probe to wait on purpose."""
+    run = settings.run
+    waits = {o.name: run.value(o) for p in probes for o in p.options if o.extends_deadline}
+    return run.timeout + sum(float(v) for v in waits.values() if v)
 
 
 class Runner:
@@ -88,7 +92,6 @@ class Runner:
         probes: list[type[Probe]],
         settings: Settings,
         on_event: EventHandler | None = None,
-        options: dict[str, Any] | None = None,
         *,
         agent: AgentView | None = None,
         given: RunState | None = None,
@@ -96,7 +99,6 @@ class Runner:
         self.probe_classes = probes
         self.settings = settings
         self.on_event = on_event or (lambda event: None)
-        self.options = options or {}
         self.agent = agent
         # A fleet run judges this host once: ``given`` is that run's state, whose facts and findings
         # the probes here see as if those probes had run in this run (they are not reported again).
@@ -127,11 +129,10 @@ class Runner:
         t0 = time.monotonic()
         state = RunState(
             settings=self.settings,
-            timeout=self.settings.timeout,
-            deadline=t0 + run_deadline(self.settings),
+            timeout=self.settings.run.timeout,
+            deadline=t0 + run_deadline(self.settings, self.probe_classes),
             # One view of the agent for every probe of this run (from these settings, as they are now).
             agent=self.agent or build_agent_view(self.settings),
-            options=self.options,
         )
         self.state = state
         inherited = 0
@@ -154,7 +155,7 @@ class Runner:
             finding.caused_by = fold(state.findings, finding)
         report = Report(
             findings=state.findings[inherited:],
-            settings=self.settings.public_dict(),
+            settings=self.settings.public_dict(self.probe_classes),
             started_at=started_wall.isoformat(timespec="seconds"),
             duration_ms=(time.monotonic() - t0) * 1000.0,
             probes=[
@@ -174,7 +175,7 @@ class Runner:
         cycles: set[str],
         statuses: dict[str, Status],
     ) -> None:
-        ctx = Context(state, cls.id, cls.layer, getattr(cls, "rests_on", ()), cls.facts_type)
+        ctx = Context(state, cls.id, cls.layer, getattr(cls, "rests_on", ()), cls.facts_type, cls.options)
         cancelled = False
         try:
             if cls.id in cycles:
@@ -204,7 +205,8 @@ class Runner:
                 causes = [c for c in (ctx.failure_of(d) for d in deps) if c]
                 self._record(state, ctx.finding(
                     cls.id, Status.SKIP,
-                    f"Not started: {max(left, 0.0):.2f} s of the run deadline ({run_deadline(self.settings):g} s) "
+                    f"Not started: {max(left, 0.0):.2f} s of the run deadline "
+                    f"({run_deadline(self.settings, self.probe_classes):g} s) "
                     f"was left after waiting for {', '.join(deps)}",
                     caused_by=causes[0] if causes else None,
                 ))
@@ -256,7 +258,7 @@ class Runner:
 
             await asyncio.wait_for(consume(), timeout=max(0.001, ctx.remaining()))
         except (TimeoutError, DeadlineExceeded):
-            budget = run_deadline(self.settings)
+            budget = run_deadline(self.settings, self.probe_classes)
             # A dependency that failed (often by using up the budget on a peer that never answered)
             # is the cause; this probe only ran out of what was left.
             causes = [c for c in (ctx.failure_of(d) for d in (*cls.requires, *cls.after)) if c]
@@ -273,7 +275,7 @@ class Runner:
             raise
         except Exception as exc:
             detail = f"{type(exc).__name__}: {exc}"
-            if self.settings.debug:
+            if self.settings.run.debug:
                 detail += "\n" + traceback.format_exc()
             self._record(state, ctx.finding(
                 cls.id, Status.ERROR, f"Probe {cls.id} broke: {type(exc).__name__}",
@@ -390,6 +392,6 @@ def run_main(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 def run_sync(
     probes: list[type[Probe]], settings: Settings, on_event: EventHandler | None = None,
-    options: dict[str, Any] | None = None, *, agent: AgentView | None = None,
+    *, agent: AgentView | None = None,
 ) -> Report:
-    return run_main(lambda: Runner(probes, settings, on_event, options, agent=agent).run())
+    return run_main(lambda: Runner(probes, settings, on_event, agent=agent).run())

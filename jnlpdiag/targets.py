@@ -22,7 +22,7 @@ from jnlpdiag.model import Finding, Fix, Layer, Status, worst
 from jnlpdiag.probe import Probe
 from jnlpdiag.redact import Redactor
 from jnlpdiag.report import Report, exit_code_for
-from jnlpdiag.runner import Runner
+from jnlpdiag.runner import Runner, run_budget
 from jnlpdiag.settings import Settings
 
 MAX_TARGETS = 10_000
@@ -91,20 +91,21 @@ def settings_for(base: Settings, target: Target, run_deadline_s: float | None = 
     for key, value in target.overrides.items():
         setattr(s, key, value)
         s.origins[key] = "targets file"
-    s.deadline = run_deadline_s  # each target's own run deadline; --deadline is the fleet's
+    s.run = dataclasses.replace(s.run, deadline=run_deadline_s)  # each target's own; --deadline is the fleet's
     return s
 
 
-def per_target_seconds(base: Settings) -> float:
+def per_target_seconds(base: Settings, probes: list[type[Probe]] | None = None) -> float:
     """How long one target's run may take: ``--timeout`` (plus ``--hold``), as for a single check."""
-    return base.timeout + (base.hold or 0.0)
+    return run_budget(base, probes or [])
 
 
-def default_deadline(base: Settings, count: int, pool: int, host_round: bool) -> float:
+def default_deadline(base: Settings, count: int, pool: int, host_round: bool,
+                     probes: list[type[Probe]] | None = None) -> float:
     """The fleet's deadline when ``--deadline`` is not given: one per-target run for each round of
     ``pool`` targets, and one more for the host checks when they run."""
     rounds = math.ceil(count / max(1, pool)) + (1 if host_round else 0)
-    return per_target_seconds(base) * rounds
+    return per_target_seconds(base, probes) * rounds
 
 
 @dataclass
@@ -201,9 +202,9 @@ async def run_targets(base: Settings, targets: list[Target], probes: list[type[P
     t0 = time.monotonic()
     host_probes = [p for p in probes if p.layer is Layer.HOST]
     target_probes = [p for p in probes if p.layer is not Layer.HOST]
-    budget = deadline if deadline is not None else default_deadline(base, len(targets), pool, bool(host_probes))
+    budget = deadline if deadline is not None else default_deadline(base, len(targets), pool, bool(host_probes), probes)
     end = t0 + budget
-    per_target = per_target_seconds(base)
+    per_target = per_target_seconds(base, probes)
     shared = build_agent_view(base)  # one agent (its java run once) for the host and every target
 
     def left() -> float:
@@ -213,7 +214,7 @@ async def run_targets(base: Settings, targets: list[Target], probes: list[type[P
     given = None
     if host_probes:
         host_settings = copy.deepcopy(base)
-        host_settings.deadline = max(0.001, min(per_target, left()))
+        host_settings.run.deadline = max(0.001, min(per_target, left()))
         runner = Runner(host_probes, host_settings, agent=shared)
         host_report = await runner.run()
         given = runner.state

@@ -27,7 +27,7 @@ from jnlpdiag.compat import InputError, Observed, evaluate, load_data, observe
 from jnlpdiag.compat.jar import AgentJarInfo, read_agent_jar, read_agent_jar_file
 from jnlpdiag.http import HttpError, Response, request
 from jnlpdiag.model import Finding, Fix, Layer, Status, resolve_root
-from jnlpdiag.probe import Context, DeadlineExceeded, Facts, Probe
+from jnlpdiag.probe import Context, DeadlineExceeded, Facts, Option, Probe
 from jnlpdiag.tls.agentssl import agent_ssl_context
 
 from .discovery import DiscoveryProbe
@@ -137,6 +137,8 @@ class CompatProbe(Probe[CompatFacts]):
     description = ("Jenkins x remoting (agent.jar) x Java x kubernetes-plugin versions against the sourced "
                    "compatibility matrix")
     after = ("discovery", "host.java")
+    options = (Option("kubernetes_plugin", "kubernetes-plugin version, for the compat matrix", metavar="VERSION"),
+               Option("agent_image", "inbound-agent image tag, for the compat matrix", metavar="TAG"))
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         s = ctx.settings
@@ -159,9 +161,10 @@ class CompatProbe(Probe[CompatFacts]):
 
         # --- the agent: in the described image, or on this host
         in_pod = ctx.agent.in_kubernetes
-        describes_pod = bool(s.agent_image or s.kubernetes_plugin)
-        inputs.put("kubernetes_plugin", s.kubernetes_plugin, s.origin("kubernetes_plugin"))
-        inputs.put("agent_image", s.agent_image, s.origin("agent_image"))
+        plugin, image = ctx.option("kubernetes_plugin"), ctx.option("agent_image")
+        describes_pod = bool(image or plugin)
+        inputs.put("kubernetes_plugin", plugin, s.run.origin("kubernetes_plugin"))
+        inputs.put("agent_image", image, s.run.origin("agent_image"))
         local_agent = not describes_pod or in_pod
         evidence["agent_side"] = ("this host (inside the pod)" if in_pod and describes_pod else
                                   "the described image" if describes_pod else "this host")

@@ -26,7 +26,7 @@ from jnlpdiag.hostinfo.data import hostchecks
 from jnlpdiag.hostinfo.elf import ElfError
 from jnlpdiag.hostinfo.lsm import read_lsm
 from jnlpdiag.model import Finding, Layer, Status
-from jnlpdiag.probe import Context, Facts, Probe
+from jnlpdiag.probe import Context, Facts, Option, Probe
 
 from .host_java import HostJavaProbe
 from .host_noexec import HostNoexecProbe
@@ -93,9 +93,10 @@ class HostJniProbe(Probe[HostJniFacts]):
     layer = Layer.HOST
     description = "Native (JNI) libraries the agent loads: CPU, libc, dependencies, symbol versions, a real dlopen"
     after = ("host.java", "host.noexec")
+    options = (Option("native_lib", "native library the agent loads (repeatable)", kind="paths", metavar="PATH",
+                      default=()),)
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
-        settings = ctx.settings
         view = ctx.agent
         java_facts = ctx.facts(HostJavaProbe)
         java = java_facts.java_executable or (view.java.executable if view.java else None)
@@ -121,7 +122,7 @@ class HostJniProbe(Probe[HostJniFacts]):
         if workdir:  # not the workspaces: builds' own libraries are not the agent's
             search.append((workdir, "workDir", 0))
             search.append((os.path.join(workdir, "remoting"), "workDir/remoting", 4))
-        named = [os.path.abspath(p) for p in settings.native_libs]  # --native-lib: relative to here
+        named = [os.path.abspath(p) for p in ctx.option("native_lib") or ()]  # --native-lib: relative to here
         candidates, notes = await asyncio.to_thread(nativelib.collect, named, search)
 
         limits = hostchecks()["jni"]

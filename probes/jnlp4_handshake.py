@@ -81,7 +81,7 @@ class Jnlp4HandshakeProbe(Probe):
                                   "name": s.name or "<name>"}
         evidence: dict[str, Any] = {
             "target": f"{host}:{port}", "via_proxy": tcp.via_proxy, "stage_reached": None, "failed_at": None,
-            "identity_match": None, "tls": None, "refusal": None, "auth_check": s.auth_check, "secret_sent": False,
+            "identity_match": None, "tls": None, "refusal": None, "auth_check": s.run.auth_check, "secret_sent": False,
             "cookie_sent": False,
         }
         session = Jnlp4Session(host, port, proxy=route.proxy if route else None, server_name=_server_name(host))
@@ -141,7 +141,7 @@ class Jnlp4HandshakeProbe(Probe):
             raise StepFailed("headers", "malformed", f"the controller's headers do not parse: {exc}") from None
         evidence["server_header_names"] = sorted(parsed)  # names only: the cookie value stays private
 
-        if not s.auth_check:
+        if not s.run.auth_check:
             evidence["stage_reached"] = "headers"
             evidence["stopped"] = "before sending the name and secret (no --auth-check)"
             yield ctx.finding(

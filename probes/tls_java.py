@@ -30,7 +30,7 @@ from cryptography import x509
 
 from jnlpdiag.fixcatalog import fixes
 from jnlpdiag.model import Finding, Layer, Status
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.probe import Context, Option, Probe
 from jnlpdiag.tls import certs, javacheck, jvmtls
 from jnlpdiag.tls.clientauth import classify
 from jnlpdiag.tls.endpoint import Endpoint
@@ -66,6 +66,8 @@ class TlsJavaProbe(Probe):
     description = "The HTTPS handshake as the agent's JVM will do it: predicted from its configuration, and observed"
     # After tls.client_auth: a client-certificate failure here follows from the one it names.
     after = ("discovery", "tls.client_auth")
+    options = (Option("java_check", "predict from the JVM's configuration, run a real JVM handshake, or both",
+                      kind="choice", choices=("predict", "run", "both"), default="both"),)
     rests_on = ("url-answers",)
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
@@ -115,7 +117,7 @@ class TlsJavaProbe(Probe):
     ) -> AsyncIterator[Finding]:
         s = ctx.settings
         keystore_error = ident.error if ident is not None and ident.source != "--client-cert" else None
-        mode = s.java_check if s.java_check in ("predict", "run", "both") else "both"
+        mode = ctx.option("java_check")
         for index, endpoint in enumerate(endpoints):
             fid = finding_id(self.id, index, endpoint)
             target = await open_target(ctx, endpoint)

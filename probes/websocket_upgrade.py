@@ -36,7 +36,7 @@ from urllib.parse import urljoin, urlsplit
 from jnlpdiag.http import USER_AGENT, HttpError, Proxy, request
 from jnlpdiag.jnlp4.catalog import fix, proxy_snippet
 from jnlpdiag.model import Finding, Fix, Layer, Status
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.probe import Context, Option, Probe
 from jnlpdiag.proxyroute import should_proxy
 from jnlpdiag.tls.agentssl import agent_ssl_context
 from jnlpdiag.wsagent import capability
@@ -78,7 +78,12 @@ class WebSocketUpgradeProbe(Probe):
     description = ("WebSocket transport like agent.jar -webSocket: GET <url>login, then the upgrade to <url>wsagents/ "
                    "(agent headers only with --auth-check, which brings the node online for a moment)")
     after = ("discovery",)
+    options = (Option("hold", "keep an accepted WebSocket open for S seconds to find idle timeouts", kind="seconds",
+                      extends_deadline=True),)
     rests_on = ("url-answers", "jenkins-at-url", "tls-session-acceptable", "websocket-upgrade-unhindered")
+    # A proxy that drops Upgrade is seen over this host's own TLS: it drops it whatever the agent's JVM
+    # accepts, so a JVM that refuses the TLS session does not explain it (two faults, two fixes).
+    _PROXY_DROP_RESTS_ON = ("url-answers", "jenkins-at-url")
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         s = ctx.settings
@@ -105,7 +110,7 @@ class WebSocketUpgradeProbe(Probe):
 
         # The agent's headers only when the agent itself uses WebSocket: a comparison run must not
         # bring a TCP agent's node online over another transport.
-        auth = s.auth_check and s.websocket and bool(s.name and s.secret)
+        auth = s.run.auth_check and s.websocket and bool(s.name and s.secret)
         headers: dict[str, str] = {}
         if auth:
             assert s.name and s.secret
@@ -186,7 +191,8 @@ class WebSocketUpgradeProbe(Probe):
         fid = self.id
 
         def fail(title: str, key: str, detail: str = "", extra: list[Fix] | None = None, **kw: Any) -> list[Finding]:
-            return [ctx.finding(fid, Status.FAIL, title, detail=detail, evidence=evidence,
+            rests_on = self._PROXY_DROP_RESTS_ON if key == "ws_proxy_drops_upgrade" else None
+            return [ctx.finding(fid, Status.FAIL, title, detail=detail, evidence=evidence, rests_on=rests_on,
                                 fixes=[fix(key, **{**values, **kw}), *(extra or [])])]
 
         if r.upgraded:
@@ -202,7 +208,7 @@ class WebSocketUpgradeProbe(Probe):
                                 f"WebSocket agent {values['name']} accepted at {values['ws_url']} (101)",
                                 detail="The controller accepted the name and secret and opened the channel: the node "
                                        "was online for a moment; the connection was closed right away"
-                                       + (" after --hold" if ctx.settings.hold else "") + ".",
+                                       + (" after --hold" if ctx.option("hold") else "") + ".",
                                 evidence=evidence)]
         if r.status is None:
             return self._network_failure(ctx, r, login, evidence, values)
@@ -311,7 +317,7 @@ class WebSocketUpgradeProbe(Probe):
                 detail="Jenkins' /wsagents/ answers for itself (400 'This endpoint is only for use from agent.jar in "
                        "WebSocket mode') and an anonymous upgrade of its CLI WebSocket completed through the same "
                        "path, so Upgrade/Connection reach Jenkins. The CLI socket was closed without a command"
-                       + (" after --hold" if ctx.settings.hold else "") + "; no node went online.",
+                       + (" after --hold" if ctx.option("hold") else "") + "; no node went online.",
                 evidence=evidence)]
         found = ws.jenkins_text(r.body) if r.status is not None else None
         if r.status == 400 and found and found[0] in ("upgrade_dropped", "upgrade_failed"):
@@ -326,7 +332,7 @@ class WebSocketUpgradeProbe(Probe):
                 detail=f"Jenkins answered {r.url} with 400 '{found[1]}': the request reached it without its Upgrade "
                        f"header, so {values['proxy']} dropped Upgrade/Connection. agent.jar -webSocket fails the same "
                        "way on /wsagents/.\n\n" + "\n\n".join(v for v in snippets.values() if v),
-                evidence=evidence, fixes=[fix("ws_proxy_drops_upgrade", **values)])]
+                evidence=evidence, rests_on=self._PROXY_DROP_RESTS_ON, fixes=[fix("ws_proxy_drops_upgrade", **values)])]
         if r.status == 404 and cli_error and "not supported in this servlet container" in cli_error:
             return [ctx.finding(
                 fid, Status.FAIL, "Jenkins runs in a servlet container without WebSocket support",
@@ -353,7 +359,7 @@ class WebSocketUpgradeProbe(Probe):
 
     async def _after_upgrade(self, ctx: Context, r: ws.Attempt, evidence: dict[str, Any],
                              values: dict[str, Any]) -> AsyncIterator[Finding]:
-        wanted = ctx.settings.hold
+        wanted = ctx.option("hold")
         if not wanted:
             return
         budget = max(0.0, ctx.remaining() - 1.0)

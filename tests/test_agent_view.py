@@ -108,7 +108,7 @@ def test_every_probe_judges_the_running_agent(agent_process: int, tmp_path: Path
 
     # jnlpdiag's own environment has no JVM options and no proxy: only the agent's does.
     settings = gather(Layered(), clean_env(), process=str(agent_process))
-    settings.timeout = 3.0
+    settings.run.timeout = 3.0
     report = run_sync([TcpProbe, _Observe, _Observe2], settings)
     seen = {f.probe: f for f in report.findings}
     one, two = seen["test.agent"].evidence, seen["test.agent2"].evidence

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from jnlpdiag.model import Finding, Layer, Status
+from jnlpdiag.options import RunOptions
 from jnlpdiag.probe import Context, Facts, Probe, probe
 from jnlpdiag.registry import load_probes
 from jnlpdiag.runner import run_sync
@@ -60,20 +61,20 @@ class Typo(Probe[ClockFacts]):
 
 
 def test_a_reader_gets_the_producers_typed_facts() -> None:
-    report = run_sync([ClockProbe, Reader], Settings(url="http://jenkins.invalid/", timeout=2))
+    report = run_sync([ClockProbe, Reader], Settings(url="http://jenkins.invalid/", run=RunOptions(timeout=2)))
     ev = next(f for f in report.findings if f.id == "test.reader").evidence
     assert ev == {"type": "ClockFacts", "skew": 1.5, "source": "test", "raw": {"skew_s": 1.5, "source": "test"},
                   "url": "http://jenkins.invalid/"}
 
 
 def test_facts_of_a_probe_that_did_not_run_are_the_defaults() -> None:
-    report = run_sync([Reader], Settings(timeout=2))
+    report = run_sync([Reader], Settings(run=RunOptions(timeout=2)))
     ev = next(f for f in report.findings if f.id == "test.reader").evidence
     assert (ev["type"], ev["skew"], ev["source"], ev["raw"], ev["url"]) == ("ClockFacts", None, None, {}, None)
 
 
 def test_publishing_a_name_outside_the_facts_type_is_a_probe_bug() -> None:
-    report = run_sync([Typo], Settings(timeout=2))
+    report = run_sync([Typo], Settings(run=RunOptions(timeout=2)))
     (finding,) = report.findings
     assert finding.status is Status.ERROR and "skew" in finding.detail and "ClockFacts" in finding.detail
 

@@ -32,3 +32,16 @@ def test_example_plugin_installs_and_runs(tmp_path):
     assert finding["probe"] == "example.hostname"
     assert finding["evidence"]["hostname"]
     assert run.returncode == {"pass": 0, "fail": 2}[finding["status"]]
+    # Its own option: declared by the plug-in, listed by `probes`, offered by check, read by the probe.
+    assert ids["example.hostname"]["options"] == [{
+        "flag": "--example-hostname", "name": "example_hostname", "kind": "text", "default": None, "choices": [],
+        "help": "the name to resolve instead of this host's own (the agent's, when jnlpdiag runs elsewhere)"}]
+    helptext = subprocess.run([py, "-m", "jnlpdiag", "check", "--help"], capture_output=True, text=True,
+                              env=clean_env(), check=True).stdout
+    assert "options of probe example.hostname" in helptext and "--example-hostname NAME" in helptext
+    run = subprocess.run([py, "-m", "jnlpdiag", "check", "--probe", "example.hostname", "--json", "--from-process",
+                          "none", "--example-hostname", "localhost"], capture_output=True, text=True, env=clean_env())
+    finding = next(f for f in json.loads(run.stdout)["findings"] if f["id"] == "example.hostname")
+    assert finding["status"] == "pass" and finding["evidence"]["hostname"] == "localhost", finding
+    assert json.loads(run.stdout)["settings"]["example_hostname"] == {"value": "localhost",
+                                                                       "origin": "flag --example-hostname"}

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from jnlpdiag.model import Finding, FindingError, Fix, Layer, Status, consequences, root_causes
+from jnlpdiag.options import RunOptions
 from jnlpdiag.probe import Context, Probe, probe
 from jnlpdiag.runner import FindingEmitted, ProbeFinished, ProbeQueued, ProbeStarted, RunFinished, Runner, run_sync
 from jnlpdiag.settings import Settings
@@ -33,7 +34,7 @@ def test_dependents_are_skipped_with_the_root_cause():
     a = make("a", "fail")
     b = make("b", requires=("a",))
     c = make("c", requires=("b",))
-    report = run_sync([a, b, c], Settings(timeout=5))
+    report = run_sync([a, b, c], Settings(run=RunOptions(timeout=5)))
     by_id = {f.id: f for f in report.findings}
     assert by_id["b"].status is Status.SKIP and by_id["b"].caused_by == "a"
     assert by_id["c"].status is Status.SKIP and by_id["c"].caused_by == "a"
@@ -55,7 +56,7 @@ def test_probes_run_concurrently_and_in_dependency_order():
         return run
 
     t0 = time.monotonic()
-    report = run_sync([tracked("x"), tracked("y"), tracked("z", requires=("x",))], Settings(timeout=5))
+    report = run_sync([tracked("x"), tracked("y"), tracked("z", requires=("x",))], Settings(run=RunOptions(timeout=5)))
     elapsed = time.monotonic() - t0
     assert order.index("z") > order.index("x")
     assert elapsed < 0.3 * 3  # x and y overlap; z waits only for x
@@ -71,16 +72,16 @@ def test_soft_dependency_reads_facts_and_runs_even_after_failure():
         seen["failure"] = ctx.failure_of("a")
         yield ctx.finding("reader", "pass", "read")
 
-    run_sync([make("a", "fail"), reader], Settings(timeout=5))
+    run_sync([make("a", "fail"), reader], Settings(run=RunOptions(timeout=5)))
     assert seen == {"value": "a", "failure": "a"}
 
 
 def test_a_broken_probe_is_an_error_without_traceback_unless_debug():
-    report = run_sync([make("bad", boom=True)], Settings(timeout=5))
+    report = run_sync([make("bad", boom=True)], Settings(run=RunOptions(timeout=5)))
     f = report.findings[0]
     assert f.status is Status.ERROR and "RuntimeError: kaboom" in f.detail and "Traceback" not in f.detail
     assert report.exit_code == 3
-    report = run_sync([make("bad", boom=True)], Settings(timeout=5, debug=True))
+    report = run_sync([make("bad", boom=True)], Settings(run=RunOptions(timeout=5, debug=True)))
     assert "Traceback" in report.findings[0].detail
 
 
@@ -90,7 +91,7 @@ def test_a_probe_that_yields_nothing_is_an_error():
         return
         yield  # pragma: no cover
 
-    report = run_sync([silent], Settings(timeout=5))
+    report = run_sync([silent], Settings(run=RunOptions(timeout=5)))
     assert report.findings[0].status is Status.ERROR
 
 
@@ -98,7 +99,7 @@ def test_deadline_cuts_a_slow_probe_and_skips_its_dependents():
     slow = make("slow", delay=30)
     dep = make("dep", requires=("slow",))
     t0 = time.monotonic()
-    report = run_sync([slow, dep], Settings(timeout=0.5))
+    report = run_sync([slow, dep], Settings(run=RunOptions(timeout=0.5)))
     assert time.monotonic() - t0 < 0.5 * 1.1 + 0.2
     by_id = {f.id: f for f in report.findings}
     assert by_id["slow"].status is Status.FAIL and "deadline" in by_id["slow"].title
@@ -115,23 +116,23 @@ def test_step_timeout_never_passes_the_deadline():
         budgets.append(ctx.step_timeout())
         yield ctx.finding("steps", "pass", "ok")
 
-    run_sync([steps], Settings(timeout=1.0))
+    run_sync([steps], Settings(run=RunOptions(timeout=1.0)))
     assert budgets[0] <= 1.0 and budgets[1] < 0.75
 
 
 def test_dependency_cycle_is_reported_not_hung():
-    report = run_sync([make("p", requires=("q",)), make("q", requires=("p",))], Settings(timeout=2))
+    report = run_sync([make("p", requires=("q",)), make("q", requires=("p",))], Settings(run=RunOptions(timeout=2)))
     assert {f.status for f in report.findings} == {Status.ERROR}
 
 
 def test_excluded_requirement_skips_with_reason():
-    report = run_sync([make("b", requires=("a",))], Settings(timeout=2))
+    report = run_sync([make("b", requires=("a",))], Settings(run=RunOptions(timeout=2)))
     assert report.findings[0].status is Status.SKIP and "not selected" in report.findings[0].title
 
 
 def test_events_in_order():
     events = []
-    asyncio.run(Runner([make("a"), make("b", requires=("a",))], Settings(timeout=2), events.append).run())
+    asyncio.run(Runner([make("a"), make("b", requires=("a",))], Settings(run=RunOptions(timeout=2)), events.append).run())
     kinds = [type(e).__name__ for e in events]
     assert kinds[:2] == ["ProbeQueued", "ProbeQueued"]
     assert isinstance(events[-1], RunFinished)
@@ -176,5 +177,5 @@ def test_titles_quoting_outside_text_stay_one_bounded_line():
     async def quoting(ctx: Context):
         yield ctx.finding("quoting", "fail", "server said: HTTP/1.1 400 Bad\r\nX-Evil: 1\n" + "x" * 1000, fixes=FIX)
 
-    f = run_sync([quoting], Settings(timeout=2)).findings[0]
+    f = run_sync([quoting], Settings(run=RunOptions(timeout=2))).findings[0]
     assert f.status is Status.FAIL and "\n" not in f.title and len(f.title) <= 300

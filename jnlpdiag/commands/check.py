@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from jnlpdiag.commands.common import add_check_arguments, settings_from_args
+from jnlpdiag.commands.common import add_check_arguments, add_probe_arguments, settings_from_args
 from jnlpdiag.output import renderers
 from jnlpdiag.probe import Probe
 from jnlpdiag.redact import Redactor
@@ -31,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     many.add_argument("--targets", metavar="FILE",
                       help="check every target in FILE (one 'URL [name]' or JSON object per line), concurrently")
     many.add_argument("--pool", type=int, default=64, metavar="N", help="targets checked at once (default 64)")
+    add_probe_arguments(parser)
 
 
 def redactor_for(settings: Settings | None, extra: list[str]) -> Redactor:
@@ -122,12 +123,12 @@ def run_many(args: argparse.Namespace) -> int:
     from jnlpdiag.runner import run_main
 
     hosts = any(p.layer.value == "host" for p in chosen)
-    deadline = settings.deadline or multi.default_deadline(settings, len(targets), args.pool, hosts)
-    origin = "--deadline" if settings.deadline else (
+    deadline = settings.run.deadline or multi.default_deadline(settings, len(targets), args.pool, hosts, chosen)
+    origin = "--deadline" if settings.run.deadline else (
         f"--timeout x {-(-len(targets) // args.pool)} rounds of --pool {args.pool}" + (" + 1 for the host checks"
                                                                                      if hosts else ""))
     print(f"jnlpdiag: {len(targets)} targets, {args.pool} at a time, each within "
-          f"{multi.per_target_seconds(settings):g} s{'; host checks once' if hosts else ''}; "
+          f"{multi.per_target_seconds(settings, chosen):g} s{'; host checks once' if hosts else ''}; "
           f"the fleet's deadline is {deadline:g} s ({origin})", file=sys.stderr)
     sys.stderr.flush()
 

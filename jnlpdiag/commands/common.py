@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 from jnlpdiag.localfile import LocalFileError, check_regular
+from jnlpdiag.options import Option, RunOptions, declared
 from jnlpdiag.settings import Layered, Secret, Settings, SettingsError, gather
 from jnlpdiag.usage import seconds
 
@@ -35,12 +37,6 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     tls.add_argument("--client-cert", metavar="PEM", help="client certificate to offer")
     tls.add_argument("--client-key", metavar="PEM", help="key of --client-cert")
     tls.add_argument("--java", metavar="PATH", help="the java executable the agent runs (default: JAVA_HOME, PATH)")
-    tls.add_argument("--java-check", choices=("predict", "run", "both"), default=None,
-                     help="tls.java: predict from the JVM's config, run a real JVM handshake, or both (default)")
-    tls.add_argument("--native-lib", action="append", default=None, metavar="PATH",
-                     help="native library the agent loads (repeatable)")
-    tls.add_argument("--kubernetes-plugin", metavar="VERSION", help="kubernetes-plugin version, for the compat matrix")
-    tls.add_argument("--agent-image", metavar="TAG", help="inbound-agent image tag, for the compat matrix")
 
     run = parser.add_argument_group("how to run")
     run.add_argument("--timeout", type=seconds, default=None, metavar="S",
@@ -51,10 +47,83 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--auth-check", action="store_true",
                      help="send the name and secret to the controller to check them (JNLP4 / WebSocket). "
                           "A completed WebSocket upgrade brings the node online for a moment.")
-    run.add_argument("--hold", type=seconds, default=None, metavar="S",
-                     help="keep an accepted WebSocket open for S seconds to find idle timeouts")
     run.add_argument("--redact", action="append", default=[], metavar="VALUE", help="extra value to redact from all output")
     run.add_argument("--debug", action="store_true", help="include tracebacks of probe errors")
+
+
+# The words the CLI is about to parse (None: unknown, e.g. a parser built in-process). Probe
+# modules are imported to learn their options only when a word may be one of them (or --help):
+# a narrow health check (`check --probe agent.options`) must not import every probe.
+_command_line: list[str] | None = None
+
+
+def expect_command_line(argv: list[str]) -> None:
+    global _command_line
+    _command_line = list(argv)
+
+
+def _probe_flags_wanted(taken: set[str]) -> bool:
+    if _command_line is None:
+        return True
+    return any(w in ("-h", "--help") or (w.startswith("--") and w.split("=", 1)[0] not in taken)
+               for w in _command_line)
+
+
+def _probe_options() -> list[tuple[str, Option]]:
+    from jnlpdiag.registry import load_probes
+
+    probes, _errors = load_probes()  # a broken plug-in is reported when the run loads the probes
+    return declared(probes)
+
+
+def add_probe_arguments(parser: argparse.ArgumentParser) -> None:
+    """Every installed probe's own options, one group per probe (``options of probe tls.java``).
+
+    Called last by each command that runs checks, once its own flags are known."""
+    groups: dict[str, Any] = {}
+    taken = {a for action in parser._actions for a in action.option_strings}
+    added: list[Option] = []
+    parser.set_defaults(probe_options_offered=added)
+    if not _probe_flags_wanted(taken):
+        return
+    for probe_id, opt in _probe_options():
+        if opt.flag in taken:
+            print(f"jnlpdiag: warning: probe {probe_id} declares {opt.flag}, which is taken; not offered",
+                  file=sys.stderr)
+            continue
+        taken.add(opt.flag)
+        group = groups.get(probe_id) or groups.setdefault(probe_id, parser.add_argument_group(f"options of probe {probe_id}"))
+        kwargs: dict[str, Any] = {"dest": f"probe_option_{opt.name}", "default": None, "help": opt.help,
+                                  "metavar": opt.metavar}
+        if opt.kind == "choice":
+            kwargs.update(choices=opt.choices, metavar=opt.metavar or "{" + ",".join(opt.choices) + "}")
+        elif opt.kind == "seconds":
+            kwargs.update(type=seconds, metavar=opt.metavar or "S")
+        elif opt.kind == "paths":
+            kwargs.update(action="append", metavar=opt.metavar or "PATH")
+        group.add_argument(opt.flag, **kwargs)
+        added.append(opt)
+
+
+def run_options_from_args(args: argparse.Namespace) -> RunOptions:
+    """How to run: the time budget, --debug, --auth-check and every probe option given."""
+    run = RunOptions()
+
+    def given(name: str, value: Any, flag: str) -> None:
+        if value is not None and value is not False:
+            setattr(run, name, value)
+            run.origins[name] = f"flag {flag}"
+
+    given("timeout", args.timeout, "--timeout")
+    given("deadline", args.deadline, "--deadline")
+    given("auth_check", args.auth_check or None, "--auth-check")
+    given("debug", args.debug or None, "--debug")
+    for opt in getattr(args, "probe_options_offered", None) or ():
+        value = getattr(args, f"probe_option_{opt.name}", None)
+        if value is not None:
+            run.probe_options[opt.name] = value
+            run.origins[opt.name] = f"flag {opt.flag}"
+    return run
 
 
 def settings_from_args(args: argparse.Namespace, env: dict[str, str] | None = None) -> Settings:
@@ -85,17 +154,6 @@ def settings_from_args(args: argparse.Namespace, env: dict[str, str] | None = No
     flag("client_cert", args.client_cert, "--client-cert")
     flag("client_key", args.client_key, "--client-key")
     flag("java", args.java, "--java")
-    flag("java_check", args.java_check, "--java-check")
-    flag("native_libs", args.native_lib, "--native-lib")
-    flag("kubernetes_plugin", args.kubernetes_plugin, "--kubernetes-plugin")
-    flag("agent_image", args.agent_image, "--agent-image")
-    flag("timeout", args.timeout, "--timeout")
-    flag("deadline", args.deadline, "--deadline")
-    flag("hold", args.hold, "--hold")
-    if args.auth_check:
-        flag("auth_check", True, "--auth-check")
-    if args.debug:
-        flag("debug", True, "--debug")
     for path in (args.ca_file, args.client_cert, args.client_key, args.jnlp_file):
         if path and not os.path.exists(path):
             raise SettingsError(f"{path}: no such file")
@@ -104,4 +162,6 @@ def settings_from_args(args: argparse.Namespace, env: dict[str, str] | None = No
                 check_regular(path)
             except LocalFileError as exc:
                 raise SettingsError(str(exc)) from None
-    return gather(flags, env, jnlp_file=args.jnlp_file, process=args.from_process)
+    settings = gather(flags, env, jnlp_file=args.jnlp_file, process=args.from_process)
+    settings.run = run_options_from_args(args)
+    return settings

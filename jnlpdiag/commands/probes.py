@@ -1,5 +1,6 @@
 """``jnlpdiag probes``: list every registered probe (built-in and plug-in): id, layer, what it needs
-(the probes it requires, and those it runs after to read their facts) and its one-line description."""
+(the probes it requires, and those it runs after to read their facts), its one-line description,
+and the options it declares (offered as flags by check, report and tui)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,10 @@ def render_text(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         out += hang(f"{r['id']:<{width}}  {r['layer']:<13}  ", r["needs"])
         out += hang("    ", r["description"])
+        for o in r.get("options", ()):
+            shown = o["flag"] + (" {" + ",".join(o["choices"]) + "}" if o["choices"] else "")
+            default = f" (default {o['default']})" if o["default"] not in (None, [], ()) else ""
+            out += hang("      ", f"{shown}: {o['help']}{default}")
     out += [""] + hang("", "NEEDS: \"requires X\": X must pass first, else the probe is skipped; "
                            "\"after X\": it runs after X and reads what X found.")
     return "\n".join(out) + "\n"
@@ -43,9 +48,10 @@ def render_text(rows: list[dict[str, Any]]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     probes, errors = load_probes()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"id": p.id, "layer": p.layer.value, "needs": needs(list(p.requires), list(p.after)),
-         "requires": list(p.requires), "after": list(p.after), "description": p.description, "module": p.__module__}
+         "requires": list(p.requires), "after": list(p.after), "description": p.description, "module": p.__module__,
+         "options": [o.describe() for o in p.options]}
         for p in probes
     ]
     if args.format == "json":

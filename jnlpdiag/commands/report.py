@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from jnlpdiag.commands.common import add_check_arguments
+from jnlpdiag.commands.common import add_check_arguments, add_probe_arguments
 from jnlpdiag.report import EXIT_ERROR
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="capture the probes' own packets into capture.pcap (needs root or CAP_NET_RAW)")
     bundle.add_argument("--anonymize", action="store_true",
                         help="replace host names and IP addresses consistently (leaves the capture out)")
+    add_probe_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from jnlpdiag.commands.common import add_check_arguments
+from jnlpdiag.commands.common import add_check_arguments, add_probe_arguments
 from jnlpdiag.report import EXIT_ERROR
 
 NAME = "tui"
@@ -19,6 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_check_arguments(parser)
     parser.add_argument("--export-dir", metavar="DIR",
                         help="where the export key (x) writes the report (default: the current folder)")
+    add_probe_arguments(parser)
 
 
 def export_dir(args: argparse.Namespace) -> Path | None | int:

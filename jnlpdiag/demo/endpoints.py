@@ -13,6 +13,7 @@ from jnlpdiag.demo.certs import make_certs
 from jnlpdiag.demo.controller import Controller
 from jnlpdiag.demo.proxy import UpgradeDroppingProxy
 from jnlpdiag.demo.tls_front import Tls13Front
+from jnlpdiag.options import RunOptions
 from jnlpdiag.settings import Secret, Settings
 
 HOST = "127.0.0.1"
@@ -55,12 +56,12 @@ class DemoEndpoints:
         """The demo agent: WebSocket, through the front, with a JVM limited to TLS 1.2."""
         values = {
             "url": self.url, "name": AGENT_NAME, "secret": Secret(self.secret), "websocket": True,
-            "ca_file": str(self.ca_file), "java_opts": DEMO_JAVA_OPTS, "timeout": timeout,
-            # Safe here: the "controller" is ours. It makes the WebSocket check send the agent headers.
-            "auth_check": True,
+            "ca_file": str(self.ca_file), "java_opts": DEMO_JAVA_OPTS,
         }
         s = Settings(**values)  # type: ignore[arg-type]
         s.origins = {name: ORIGIN for name in values}
+        # Safe here: the "controller" is ours. --auth-check makes the WebSocket check send the agent headers.
+        s.run = RunOptions(timeout=timeout, auth_check=True, origins={"timeout": ORIGIN, "auth_check": ORIGIN})
         return s
 
     async def _serve(self) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+from jnlpdiag.options import RunOptions
 
 REDACTED = "<redacted>"
 
@@ -36,6 +39,9 @@ class Secret:
 
 @dataclass
 class Settings:
+    """The agent's configuration, each value with its origin; ``run`` holds how to run (time budget,
+    --debug, --auth-check and the values of probe-declared options), which is not the agent's."""
+
     url: str | None = None
     name: str | None = None
     secret: Secret | None = None
@@ -58,19 +64,11 @@ class Settings:
     https_proxy: str | None = None
     no_proxy: str | None = None
     proxy_host: str | None = None  # env proxy_host, read by remoting's WebSocket transport only
-    timeout: float = 10.0
-    deadline: float | None = None
-    auth_check: bool = False
-    java_check: str = "both"
-    hold: float | None = None
-    native_libs: list[str] = field(default_factory=list)
-    kubernetes_plugin: str | None = None
-    agent_image: str | None = None
+    run: RunOptions = field(default_factory=RunOptions)
     agent_pid: int | None = None
     agent_argv: list[str] = field(default_factory=list)  # agent command line; redact before output
     # agent.jar arguments as the agent would receive them (env/.jnlp/process), for conflict checks
     agent_options: list[str] = field(default_factory=list)
-    debug: bool = False
     origins: dict[str, str] = field(default_factory=dict)
 
     def origin(self, name: str) -> str:
@@ -85,11 +83,15 @@ class Settings:
         out = [self.secret.reveal()] if self.secret else []
         return out + store_passwords(system_properties(jvm_option_words(self)))
 
-    def public_dict(self) -> dict[str, Any]:
-        """The settings for output: every set value with its origin; secrets as ``<redacted>``."""
+    def public_dict(self, probes: Iterable[Any] = ()) -> dict[str, Any]:
+        """The settings for output: every set value with its origin; secrets as ``<redacted>``; and
+        the options of ``probes`` (probe classes), defaults included: they say how each probe ran."""
         out: dict[str, Any] = {}
         for f in fields(self):
-            if f.name in ("origins", "debug", "agent_options"):
+            if f.name == "run":
+                out.update(self.run.public_dict(probes))
+                continue
+            if f.name in ("origins", "agent_options"):
                 continue
             value = getattr(self, f.name)
             if value in (None, [], False) and f.name not in self.origins:

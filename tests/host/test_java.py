@@ -11,6 +11,7 @@ import pytest
 
 from jnlpdiag.hostinfo.jar import JarError, read_agent_jar
 from jnlpdiag.model import Finding, Layer, Status
+from jnlpdiag.options import RunOptions
 from jnlpdiag.probe import Context, Probe
 from jnlpdiag.runner import run_sync
 from jnlpdiag.settings import Settings
@@ -118,7 +119,7 @@ class _ReadFacts(Probe):
 def test_facts_for_the_compat_probe(jars: dict[str, Path]) -> None:
     from jnlpdiag.probes.host_java import HostJavaProbe
 
-    settings = Settings(java=JAVA17, agent_jar=str(jars["21"]), timeout=30)
+    settings = Settings(java=JAVA17, agent_jar=str(jars["21"]), run=RunOptions(timeout=30))
     report = run_sync([HostJavaProbe, _ReadFacts], settings)
     facts = next(f for f in report.findings if f.id == "test.facts").evidence
     assert facts["java_feature"] == 17 and facts["java_version"].startswith("17.")

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from jnlpdiag.options import RunOptions
 from jnlpdiag.registry import load_probes, select
 from jnlpdiag.runner import run_sync
 from jnlpdiag.settings import Settings
@@ -62,7 +63,8 @@ def trust_opts(pki: Any) -> str:
 
 def run_probe(url: str, java: str, opts: str, ca_file: str, mode: str = "both", **extra: Any) -> dict[str, Any]:
     probes, _ = load_probes()
-    settings = Settings(url=url, java=java, java_opts=opts, ca_file=ca_file, timeout=15.0, java_check=mode, **extra)
+    run = RunOptions(timeout=15.0, probe_options={"java_check": mode})
+    settings = Settings(url=url, java=java, java_opts=opts, ca_file=ca_file, run=run, **extra)
     report = run_sync(select(probes, ["tls.java"], []), settings)
     findings = {f.id: f for f in report.findings}
     main = findings["tls.java"]

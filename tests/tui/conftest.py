@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from jnlpdiag.options import RunOptions
 from jnlpdiag.settings import Secret, Settings
 from tests.tui.peers import tls_jenkins
 from tests.tui.probes import GateProbe
@@ -29,7 +30,7 @@ def open_gate():
 
 def settings_for(url: str, ca_file: str, **extra: object) -> Settings:
     extra.setdefault("secret", Secret(SECRET))
-    extra.setdefault("timeout", 3.0)
+    extra.setdefault("run", RunOptions(timeout=3.0))
     s = Settings(url=url, name="agent-1", ca_file=ca_file, **extra)  # type: ignore[arg-type]
     s.origins = {"url": "flag --url", "name": "flag --name", "secret": "flag --secret-file",
                  "ca_file": "flag --ca-file"}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from jnlpdiag.model import Finding, Layer
 from jnlpdiag.probe import Context, Probe
+from jnlpdiag.registry import load_probes
 from jnlpdiag.tui.loading import load_report
 
 DATA = Path(__file__).parent / "data"
@@ -19,6 +20,8 @@ DATA = Path(__file__).parent / "data"
 
 def replay_probes(name: str) -> list[type[Probe]]:
     report, _ = load_report(DATA / name)
+    # A replay stands in for the real probe: it declares the same options (they show in the settings).
+    real = {p.id: p for p in load_probes()[0]}
     out: list[type[Probe]] = []
     for entry in report.probes:
         mine = [f for f in report.findings if f.probe == entry["id"]]
@@ -29,6 +32,7 @@ def replay_probes(name: str) -> list[type[Probe]]:
 
         out.append(type(f"Replay_{entry['id']}", (Probe,), {
             "id": entry["id"], "layer": Layer(entry["layer"]), "description": entry["description"], "run": run,
+            "options": real[entry["id"]].options if entry["id"] in real else (),
         }))
     return out
 

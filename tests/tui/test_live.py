@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from jnlpdiag.options import RunOptions
 from jnlpdiag.registry import load_probes
 from jnlpdiag.settings import Secret
 from jnlpdiag.tui.app import JnlpdiagApp
@@ -246,7 +247,7 @@ async def test_tls13_only_server_and_jvm_limited_to_tls12(jenkins, tmp_path):
         pytest.skip("tls.java is not registered yet (being written); see `jnlpdiag probes`")
     app = JnlpdiagApp.live(list(probes.values()),
                            settings_for(jenkins.tls13_url, jenkins.ca_file, secret=Secret(jenkins.secret),
-                                            java_opts="-Djdk.tls.client.protocols=TLSv1.2", timeout=8.0),
+                                            java_opts="-Djdk.tls.client.protocols=TLSv1.2", run=RunOptions(timeout=8.0)),
                       export_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, finished(app), timeout=60, what="the run")

@@ -12,12 +12,18 @@ import socket
 from collections.abc import AsyncIterator
 
 from jnlpdiag.model import Finding, Fix
-from jnlpdiag.probe import Context, probe
+from jnlpdiag.probe import Context, Option, probe
+
+# A probe's own flag: `jnlpdiag check --example-hostname NAME`, listed by `jnlpdiag probes` and --help.
+# Prefix a plug-in's options with its name: flags are shared by every probe of a run.
+HOSTNAME = Option("example_hostname", "the name to resolve instead of this host's own (the agent's, when "
+                  "jnlpdiag runs elsewhere)", metavar="NAME")
 
 
-@probe(id="example.hostname", layer="host", description="This host's own name resolves (InetAddress.getLocalHost)")
+@probe(id="example.hostname", layer="host", description="This host's own name resolves (InetAddress.getLocalHost)",
+       options=(HOSTNAME,))
 async def hostname_resolves(ctx: Context) -> AsyncIterator[Finding]:
-    name = socket.gethostname()
+    name = ctx.option("example_hostname") or socket.gethostname()
     loop = asyncio.get_running_loop()
     try:
         infos = await asyncio.wait_for(loop.getaddrinfo(name, None), ctx.step_timeout())

@@ -61,7 +61,7 @@ class LiveScreen(ResultsScreen):
         self._cancels: dict[int, Callable[[], None]] = {}
         self._lock = threading.Lock()
         self.model.plan(self.probe_classes)
-        self.model.set_settings(settings.public_dict())
+        self.model.set_settings(settings.public_dict(self.probe_classes))
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -203,7 +203,7 @@ class LiveScreen(ResultsScreen):
         if result is None:
             return
         self.settings = edits.apply(self.settings, result)
-        self.model.set_settings(self.settings.public_dict())
+        self.model.set_settings(self.settings.public_dict(self.probe_classes))
         self.settings_edited()
         self.start_run(None)
 
