@@ -81,9 +81,6 @@ class WebSocketUpgradeProbe(Probe):
     options = (Option("hold", "keep an accepted WebSocket open for S seconds to find idle timeouts", kind="seconds",
                       extends_deadline=True),)
     rests_on = ("url-answers", "jenkins-at-url", "tls-session-acceptable", "websocket-upgrade-unhindered")
-    # A proxy that drops Upgrade is seen over this host's own TLS: it drops it whatever the agent's JVM
-    # accepts, so a JVM that refuses the TLS session does not explain it (two faults, two fixes).
-    _PROXY_DROP_RESTS_ON = ("url-answers", "jenkins-at-url")
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         s = ctx.settings
@@ -191,8 +188,7 @@ class WebSocketUpgradeProbe(Probe):
         fid = self.id
 
         def fail(title: str, key: str, detail: str = "", extra: list[Fix] | None = None, **kw: Any) -> list[Finding]:
-            rests_on = self._PROXY_DROP_RESTS_ON if key == "ws_proxy_drops_upgrade" else None
-            return [ctx.finding(fid, Status.FAIL, title, detail=detail, evidence=evidence, rests_on=rests_on,
+            return [ctx.finding(fid, Status.FAIL, title, detail=detail, evidence=evidence,
                                 fixes=[fix(key, **{**values, **kw}), *(extra or [])])]
 
         if r.upgraded:
@@ -332,7 +328,7 @@ class WebSocketUpgradeProbe(Probe):
                 detail=f"Jenkins answered {r.url} with 400 '{found[1]}': the request reached it without its Upgrade "
                        f"header, so {values['proxy']} dropped Upgrade/Connection. agent.jar -webSocket fails the same "
                        "way on /wsagents/.\n\n" + "\n\n".join(v for v in snippets.values() if v),
-                evidence=evidence, rests_on=self._PROXY_DROP_RESTS_ON, fixes=[fix("ws_proxy_drops_upgrade", **values)])]
+                evidence=evidence, fixes=[fix("ws_proxy_drops_upgrade", **values)])]
         if r.status == 404 and cli_error and "not supported in this servlet container" in cli_error:
             return [ctx.finding(
                 fid, Status.FAIL, "Jenkins runs in a servlet container without WebSocket support",
