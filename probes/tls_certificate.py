@@ -102,162 +102,22 @@ class TlsCertificateProbe(Probe):
         server_now: dt.datetime | None,
         date_source: str,
     ) -> Finding:
-        s = ctx.settings
+        """One finding for the chain: its trust, host name, validity and keys, each checked apart."""
         chain = [certs.der_to_cert(d) for d in chain_der]
         leaf = chain[0]
-        now = dt.datetime.now(dt.UTC)
-        values: dict[str, Any] = {
-            "url": ep.url,
-            "host": ep.host,
-            "port": ep.port,
-            "hostport": ep.hostport,
-            "not_after": certs.not_after(leaf).isoformat(),
-            "not_before": certs.not_before(leaf).isoformat(),
-            "fingerprint": certs.sha256_fp(leaf),
-            "alias": f"jenkins-{ep.host}",
-            "san_kind": "IP" if ep.is_ip else "DNS",
-        }
+        values = _fix_values(ep, leaf)
         problems: list[Problem] = []
-
-        # Trust: this host's store (curl's verdict), --ca-file, the agent JVM's store.
-        cafile, capath = certs.system_store_paths()
-        system_certs = certs.load_pem_file(cafile) if cafile else []
-        system = certs.verify(chain, certs.make_store(cafile, capath), "the system CA store", system_certs)
-        ca_certs: list[x509.Certificate] = []
-        by_cafile = None
-        if s.ca_file:
-            try:
-                ca_certs = certs.load_pem_file(s.ca_file)
-                by_cafile = certs.verify(
-                    chain, certs.make_store(certs=ca_certs), f"--ca-file {s.ca_file}", ca_certs, explicit=True
-                )
-            except (OSError, ValueError) as exc:
-                problems.append(
-                    Problem(
-                        Status.FAIL,
-                        "ca_file",
-                        f"--ca-file {s.ca_file} is unreadable: {exc}",
-                        fixes("tls", "cert_untrusted", missing="(the CA)", **values),
-                    )
-                )
+        trust = _check_trust(ctx.settings.ca_file, chain, values, problems)
         java_verdict = self._java_trust(ctx, chain if not java_der else [certs.der_to_cert(d) for d in java_der])
-        trusted = system.ok or bool(by_cafile and by_cafile.ok)
-        if not trusted:
-            v = by_cafile or system
-            values["missing"] = v.missing_issuer or certs.name_str(leaf.issuer)
-            if v.self_signed_leaf:
-                problems.append(
-                    Problem(
-                        Status.FAIL,
-                        "self_signed",
-                        f"Self-signed certificate {certs.name_str(leaf.subject)}",
-                        fixes(
-                            "tls",
-                            "cert_self_signed",
-                            "cert_self_signed_trust",
-                            truststore="<truststore>",
-                            storepass="<password>",
-                            **values,
-                        ),
-                    )
-                )
-            elif v.incomplete_chain:
-                problems.append(
-                    Problem(
-                        Status.FAIL,
-                        "incomplete_chain",
-                        f"Incomplete chain: the server does not send the intermediate {v.missing_issuer}",
-                        fixes("tls", "cert_incomplete_chain", **values),
-                    )
-                )
-            else:
-                problems.append(
-                    Problem(Status.FAIL, "untrusted", f"Not trusted: {v.error}", fixes("tls", "cert_untrusted", **values))
-                )
-
-        # Host name, as curl and Python check it (SANs only).
-        match, how = certs.hostname_match(leaf, ep.host)
-        if not match:
-            dns, ips = certs.sans(leaf)
-            values["names"] = ", ".join(dns + ips) or "none"
-            problems.append(
-                Problem(
-                    Status.FAIL,
-                    "hostname",
-                    f"Certificate does not name {ep.host}: {how}",
-                    fixes("tls", "cert_hostname", "cert_hostname_url", **values),
-                )
-            )
-
-        # Validity, by this host's clock and by the server's.
-        days_left = (certs.not_after(leaf) - now).total_seconds() / 86400
-        values["days_left"] = int(days_left)
-        local_ok = all(certs.not_before(c) <= now <= certs.not_after(c) for c in chain)
-        skew = (server_now - now).total_seconds() if server_now else None
-        values["skew"] = int(skew) if skew is not None else None
-        for c in chain:
-            if now > certs.not_after(c):
-                problems.append(
-                    Problem(
-                        Status.FAIL,
-                        "expired",
-                        f"Certificate {certs.name_str(c.subject)} expired {certs.not_after(c).isoformat()}",
-                        fixes("tls", "cert_expired", **values),
-                    )
-                )
-            elif now < certs.not_before(c):
-                problems.append(
-                    Problem(
-                        Status.FAIL,
-                        "not_yet_valid",
-                        f"Certificate {certs.name_str(c.subject)} is not valid before {certs.not_before(c).isoformat()}",
-                        fixes("tls", "cert_not_yet_valid", "clock_skew", **values),
-                    )
-                )
-        if server_now is not None:
-            server_ok = all(certs.not_before(c) <= server_now <= certs.not_after(c) for c in chain)
-            if server_ok != local_ok:
-                whose = "this host's clock" if server_ok else "the server's clock"
-                problems.append(
-                    Problem(
-                        Status.WARN,
-                        "clock_skew",
-                        f"Clock skew of {int(skew or 0)} s flips the validity check: by {whose} the certificate is not valid",
-                        fixes("tls", "clock_skew", **values),
-                    )
-                )
-        if 0 <= days_left < EXPIRY_WARN_DAYS and local_ok:
-            problems.append(
-                Problem(
-                    Status.WARN,
-                    "expiring",
-                    f"Certificate expires in {int(days_left)} days",
-                    fixes("tls", "cert_expiring", **values),
-                )
-            )
-
-        # Key and signature strength.
-        for c in chain:
-            alg, bits, _ = certs.key_desc(c.public_key())
-            sig = certs.java_sig_name(c)
-            weak_key = bits is not None and alg in _WEAK_BITS and bits < _WEAK_BITS[alg]
-            weak_sig = (sig.upper().startswith(("SHA1", "MD5", "MD2"))) and not certs.self_signed(c)
-            if weak_key or weak_sig:
-                what = f"{alg} {bits}-bit key" if weak_key else f"{sig} signature"
-                problems.append(
-                    Problem(
-                        Status.WARN,
-                        "weak",
-                        f"Weak {what} in {certs.name_str(c.subject)}",
-                        fixes("tls", "cert_weak", **values),
-                    )
-                )
+        match, how = _check_host_name(leaf, ep, values, problems)
+        validity = _check_validity(chain, server_now, values, problems)
+        _check_keys(chain, values, problems)
 
         verdict = worst([p.status for p in problems]) if problems else Status.PASS
         evidence: dict[str, Any] = {
             "endpoint": ep.url,
-            "verified": system.ok,
-            "verified_ca_file": by_cafile.ok if by_cafile else None,
+            "verified": trust.system.ok,
+            "verified_ca_file": trust.by_cafile.ok if trust.by_cafile else None,
             "verified_java": java_verdict.get("verified"),
             "java_trust_store": java_verdict.get("trust_store"),
             "hostname_match": match,
@@ -266,24 +126,25 @@ class TlsCertificateProbe(Probe):
             "not_after": certs.not_after(leaf).isoformat(),
             "days_left": values["days_left"],  # the same whole days the title and fix say
             "self_signed": certs.self_signed(leaf),
-            "incomplete_chain": bool((by_cafile or system).incomplete_chain) and not trusted,
-            "missing_issuer": None if trusted else (by_cafile or system).missing_issuer,
+            "incomplete_chain": bool(trust.judged.incomplete_chain) and not trust.trusted,
+            "missing_issuer": None if trust.trusted else trust.judged.missing_issuer,
             "chain": [certs.describe(c) for c in chain],
             "verification": {
-                "system": system.to_dict(),
-                "ca_file": by_cafile.to_dict() if by_cafile else None,
+                "system": trust.system.to_dict(),
+                "ca_file": trust.by_cafile.to_dict() if trust.by_cafile else None,
                 "java": java_verdict,
             },
-            "clock_skew_s": round(skew, 1) if skew is not None else None,
+            "clock_skew_s": round(validity.skew, 1) if validity.skew is not None else None,
             "server_date_source": date_source,
             "problems": [p.code for p in problems],
         }
         if verdict is Status.PASS:
+            system, by_cafile = trust.system, trust.by_cafile
             anchor = system.anchor if system.ok else (by_cafile.anchor if by_cafile else None)
             return ctx.finding(
                 fid,
                 Status.PASS,
-                f"Certificate of {ep.host} is valid for {int(days_left)} more days",
+                f"Certificate of {ep.host} is valid for {int(validity.days_left)} more days",
                 detail=f"Trusted by {'the system CA store' if system.ok else '--ca-file'} (anchor {anchor}); {how}.",
                 evidence=evidence,
             )
@@ -318,3 +179,186 @@ class TlsCertificateProbe(Probe):
             "trust_store": jvm.truststore_path,
             "anchor": certs.name_str(anchor.subject) if anchor is not None else None,
         }
+
+
+def _fix_values(ep: Endpoint, leaf: x509.Certificate) -> dict[str, Any]:
+    """What the fix texts name; the checks below add what they learn (missing, names, days_left)."""
+    return {
+        "url": ep.url,
+        "host": ep.host,
+        "port": ep.port,
+        "hostport": ep.hostport,
+        "not_after": certs.not_after(leaf).isoformat(),
+        "not_before": certs.not_before(leaf).isoformat(),
+        "fingerprint": certs.sha256_fp(leaf),
+        "alias": f"jenkins-{ep.host}",
+        "san_kind": "IP" if ep.is_ip else "DNS",
+    }
+
+
+@dataclass
+class Trust:
+    system: certs.Verification  # this host's store: curl's verdict
+    by_cafile: certs.Verification | None  # --ca-file, when given and readable
+    trusted: bool
+
+    @property
+    def judged(self) -> certs.Verification:
+        """The verification the verdict quotes: --ca-file's when given, else the system's."""
+        return self.by_cafile or self.system
+
+
+def _check_trust(ca_file: str | None, chain: list[x509.Certificate], values: dict[str, Any],
+                 problems: list[Problem]) -> Trust:
+    """Trust by this host's CA store and by ``--ca-file`` (the agent JVM's store is judged apart)."""
+    leaf = chain[0]
+    cafile, capath = certs.system_store_paths()
+    system_certs = certs.load_pem_file(cafile) if cafile else []
+    system = certs.verify(chain, certs.make_store(cafile, capath), "the system CA store", system_certs)
+    ca_certs: list[x509.Certificate] = []
+    by_cafile = None
+    if ca_file:
+        try:
+            ca_certs = certs.load_pem_file(ca_file)
+            by_cafile = certs.verify(
+                chain, certs.make_store(certs=ca_certs), f"--ca-file {ca_file}", ca_certs, explicit=True
+            )
+        except (OSError, ValueError) as exc:
+            problems.append(
+                Problem(
+                    Status.FAIL,
+                    "ca_file",
+                    f"--ca-file {ca_file} is unreadable: {exc}",
+                    fixes("tls", "cert_untrusted", missing="(the CA)", **values),
+                )
+            )
+    trusted = system.ok or bool(by_cafile and by_cafile.ok)
+    if not trusted:
+        v = by_cafile or system
+        values["missing"] = v.missing_issuer or certs.name_str(leaf.issuer)
+        if v.self_signed_leaf:
+            problems.append(
+                Problem(
+                    Status.FAIL,
+                    "self_signed",
+                    f"Self-signed certificate {certs.name_str(leaf.subject)}",
+                    fixes(
+                        "tls",
+                        "cert_self_signed",
+                        "cert_self_signed_trust",
+                        truststore="<truststore>",
+                        storepass="<password>",
+                        **values,
+                    ),
+                )
+            )
+        elif v.incomplete_chain:
+            problems.append(
+                Problem(
+                    Status.FAIL,
+                    "incomplete_chain",
+                    f"Incomplete chain: the server does not send the intermediate {v.missing_issuer}",
+                    fixes("tls", "cert_incomplete_chain", **values),
+                )
+            )
+        else:
+            problems.append(
+                Problem(Status.FAIL, "untrusted", f"Not trusted: {v.error}", fixes("tls", "cert_untrusted", **values))
+            )
+    return Trust(system, by_cafile, trusted)
+
+
+def _check_host_name(leaf: x509.Certificate, ep: Endpoint, values: dict[str, Any],
+                     problems: list[Problem]) -> tuple[bool, str]:
+    """The host name, as curl and Python check it (SANs only)."""
+    match, how = certs.hostname_match(leaf, ep.host)
+    if not match:
+        dns, ips = certs.sans(leaf)
+        values["names"] = ", ".join(dns + ips) or "none"
+        problems.append(
+            Problem(
+                Status.FAIL,
+                "hostname",
+                f"Certificate does not name {ep.host}: {how}",
+                fixes("tls", "cert_hostname", "cert_hostname_url", **values),
+            )
+        )
+    return match, how
+
+
+@dataclass
+class Validity:
+    days_left: float
+    skew: float | None  # the server's clock minus this host's, in seconds
+
+
+def _check_validity(chain: list[x509.Certificate], server_now: dt.datetime | None, values: dict[str, Any],
+                    problems: list[Problem]) -> Validity:
+    """The validity window, by this host's clock and by the server's (its Date header)."""
+    leaf = chain[0]
+    now = dt.datetime.now(dt.UTC)
+    days_left = (certs.not_after(leaf) - now).total_seconds() / 86400
+    values["days_left"] = int(days_left)
+    local_ok = all(certs.not_before(c) <= now <= certs.not_after(c) for c in chain)
+    skew = (server_now - now).total_seconds() if server_now else None
+    values["skew"] = int(skew) if skew is not None else None
+    for c in chain:
+        if now > certs.not_after(c):
+            problems.append(
+                Problem(
+                    Status.FAIL,
+                    "expired",
+                    f"Certificate {certs.name_str(c.subject)} expired {certs.not_after(c).isoformat()}",
+                    fixes("tls", "cert_expired", **values),
+                )
+            )
+        elif now < certs.not_before(c):
+            problems.append(
+                Problem(
+                    Status.FAIL,
+                    "not_yet_valid",
+                    f"Certificate {certs.name_str(c.subject)} is not valid before {certs.not_before(c).isoformat()}",
+                    fixes("tls", "cert_not_yet_valid", "clock_skew", **values),
+                )
+            )
+    if server_now is not None:
+        server_ok = all(certs.not_before(c) <= server_now <= certs.not_after(c) for c in chain)
+        if server_ok != local_ok:
+            whose = "this host's clock" if server_ok else "the server's clock"
+            problems.append(
+                Problem(
+                    Status.WARN,
+                    "clock_skew",
+                    f"Clock skew of {int(skew or 0)} s flips the validity check: by {whose} the certificate is not valid",
+                    fixes("tls", "clock_skew", **values),
+                )
+            )
+    if 0 <= days_left < EXPIRY_WARN_DAYS and local_ok:
+        problems.append(
+            Problem(
+                Status.WARN,
+                "expiring",
+                f"Certificate expires in {int(days_left)} days",
+                fixes("tls", "cert_expiring", **values),
+            )
+        )
+    return Validity(days_left, skew)
+
+
+def _check_keys(chain: list[x509.Certificate], values: dict[str, Any], problems: list[Problem]) -> None:
+    """Key size and signature strength of every certificate of the chain."""
+    for c in chain:
+        alg, bits, _ = certs.key_desc(c.public_key())
+        sig = certs.java_sig_name(c)
+        weak_key = bits is not None and alg in _WEAK_BITS and bits < _WEAK_BITS[alg]
+        weak_sig = (sig.upper().startswith(("SHA1", "MD5", "MD2"))) and not certs.self_signed(c)
+        if weak_key or weak_sig:
+            what = f"{alg} {bits}-bit key" if weak_key else f"{sig} signature"
+            problems.append(
+                Problem(
+                    Status.WARN,
+                    "weak",
+                    f"Weak {what} in {certs.name_str(c.subject)}",
+                    fixes("tls", "cert_weak", **values),
+                )
+            )
