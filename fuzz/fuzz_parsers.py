@@ -243,10 +243,10 @@ def _jnlp4_identity(data: bytes) -> None:
 
 def _jar_metadata(data: bytes) -> None:
     """agent.jar downloaded from the controller (or a login page in its place), and its manifest."""
-    from jnlpdiag.compat.jar import parse_manifest, read_agent_jar
+    from jnlpdiag.compat.jar import parse_manifest, agent_jar_info
     from jnlpdiag.hostinfo import jar
 
-    read_agent_jar(data)
+    agent_jar_info(data)
     parse_manifest(data)
     jar.parse_properties(data.decode("utf-8", "replace"))
     try:

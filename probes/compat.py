@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from jnlpdiag.compat import InputError, Observed, evaluate, load_data, observe
-from jnlpdiag.compat.jar import AgentJarInfo, read_agent_jar, read_agent_jar_file
+from jnlpdiag.compat.jar import AgentJarInfo, agent_jar_info, agent_jar_info_file
 from jnlpdiag.http import HttpError, Response, request
 from jnlpdiag.model import Finding, Fix, Layer, Status, resolve_root
 from jnlpdiag.probe import Context, DeadlineExceeded, Facts, Option, Probe
@@ -181,7 +181,7 @@ class CompatProbe(Probe[CompatFacts]):
         find_local = local_agent and not host_java_ran
         tasks.append(self._local_java(ctx, host_java) if local_agent else asyncio.sleep(0, result=None))
         jar_path = _local_agent_jar(ctx, host_java) if find_local else None
-        tasks.append(asyncio.to_thread(read_agent_jar_file, jar_path) if jar_path else asyncio.sleep(0, result=None))
+        tasks.append(asyncio.to_thread(agent_jar_info_file, jar_path) if jar_path else asyncio.sleep(0, result=None))
         download, java, local_jar = await asyncio.gather(*tasks)
 
         jar_findings: list[Finding] = []
@@ -278,7 +278,7 @@ class CompatProbe(Probe[CompatFacts]):
             return [ctx.finding("compat.agent_jar", Status.WARN,
                                 f"{jar_url} is larger than {MAX_AGENT_JAR // (1024 * 1024)} MB: not an agent.jar",
                                 evidence=ev, fixes=[fix])]
-        info = read_agent_jar(resp.body)
+        info = agent_jar_info(resp.body)
         evidence["controller_agent_jar"] = {"url": jar_url, **info.to_dict(), "notes": notes}
         if info.error or not info.version:
             ev.update(info.to_dict())

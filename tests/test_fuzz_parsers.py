@@ -373,9 +373,9 @@ def jars(draw):
 @given(jars() | st.binary(max_size=300))
 def test_agent_jar_metadata(data):
     """A downloaded agent.jar (or a login page, a truncated zip): errors are data, never raised."""
-    from jnlpdiag.compat.jar import read_agent_jar
+    from jnlpdiag.compat.jar import agent_jar_info
 
-    info = read_agent_jar(data)
+    info = agent_jar_info(data)
     assert info.error is None or isinstance(info.error, str)
     assert info.java is None or info.java >= 1
 
@@ -419,9 +419,9 @@ _ZIP_FUTURE_VERSION = (
                                   lambda: base64.b64decode(_ZIP_FUTURE_VERSION)],
                          ids=["non-utf8-name", "negative-offset", "future-zip-version"])
 def test_agent_jar_with_a_corrupt_zip_is_an_error_not_a_crash(make):
-    from jnlpdiag.compat.jar import read_agent_jar
+    from jnlpdiag.compat.jar import agent_jar_info
 
-    assert read_agent_jar(make()).error
+    assert agent_jar_info(make()).error
 
 
 # -- what the agent port sends back (JNLP4) -----------------------------------------------------------

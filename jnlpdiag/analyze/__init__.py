@@ -23,6 +23,7 @@ from jnlpdiag.analyze import httpws, tls
 from jnlpdiag.analyze.packets import ACK, FIN, RST, SYN, decode
 from jnlpdiag.analyze.pcapfile import MAX_FILE_BYTES, Capture, CaptureReader, PcapError, Record
 from jnlpdiag.analyze.streams import Connection, Direction, Limits, Tracker
+from jnlpdiag.jnlp4.ack import ACK as JNLP_ACK
 from jnlpdiag.model import Finding, Fix, Layer, Status
 
 __all__ = ["Analysis", "PcapError", "analyze_bytes", "analyze_file", "analyze_stream"]
@@ -30,7 +31,6 @@ __all__ = ["Analysis", "PcapError", "analyze_bytes", "analyze_file", "analyze_st
 PROBE = "analyze"
 # remoting AgentProtocolClientFilterLayer: writeUTF("Protocol:JNLP4-connect") then AckFilterLayer's "ACK".
 JNLP4_PREAMBLE = b"\x00\x16Protocol:JNLP4-connect"
-JNLP_ACK = b"\x00\x03ACK"
 
 
 @cache

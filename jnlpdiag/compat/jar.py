@@ -52,7 +52,7 @@ def _info(jar: _jar.AgentJar) -> AgentJarInfo:
     return info
 
 
-def read_agent_jar(data: bytes) -> AgentJarInfo:
+def agent_jar_info(data: bytes) -> AgentJarInfo:
     """Read a jar held in memory; a hostile body (login page, zip bomb, truncated) gives ``error``."""
     try:
         return _info(_jar.read_agent_jar_bytes(data))
@@ -60,7 +60,7 @@ def read_agent_jar(data: bytes) -> AgentJarInfo:
         return AgentJarInfo(size=len(data), error=str(exc))
 
 
-def read_agent_jar_file(path: str | Path) -> AgentJarInfo:
+def agent_jar_info_file(path: str | Path) -> AgentJarInfo:
     p = Path(path)
     try:
         size = p.stat().st_size

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jnlpdiag.localfile import LocalFileError, check_regular
+from jnlpdiag.versions import java_for_class_major
 
 LAUNCHER_CLASS = "hudson/remoting/Launcher.class"
 LEGACY_MAIN_CLASS = "hudson/remoting/jnlp/Main.class"
@@ -38,11 +39,6 @@ MAX_ENTRIES = 20_000
 
 class JarError(ValueError):
     """Not a readable jar; the message says what it is instead."""
-
-
-def java_feature_for_major(major: int) -> int | None:
-    """Class-file major -> the first Java feature release that reads it (JVMS §4.1: 45 = 1.1 ... 52 = 8)."""
-    return major - 44 if major >= 49 else None
 
 
 def parse_manifest(text: str) -> dict[str, str]:
@@ -100,7 +96,8 @@ class AgentJar:
 
     @property
     def min_java(self) -> int | None:
-        return java_feature_for_major(self.class_major) if self.class_major is not None else None
+        # JVMS §4.1: majors from 49 (Java 5) on are feature + 44; older ones name no feature release.
+        return java_for_class_major(self.class_major) if self.class_major is not None and self.class_major >= 49 else None
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if v is not None}

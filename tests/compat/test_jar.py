@@ -10,22 +10,22 @@ from pathlib import Path
 import pytest
 
 from jnlpdiag.compat import evaluate_raw
-from jnlpdiag.compat.jar import parse_manifest, read_agent_jar, read_agent_jar_file
+from jnlpdiag.compat.jar import agent_jar_info, agent_jar_info_file, parse_manifest
 from tests.compat.jars import JDK17, JDK25
 
 
 def test_version_and_class_level(jars: dict[str, Path]) -> None:
-    info = read_agent_jar(jars["j11"].read_bytes())
+    info = agent_jar_info(jars["j11"].read_bytes())
     assert (info.version, info.main_class, info.class_major, info.java, info.error) == \
         ("3261.v9c670a_4748a_9", "hudson.remoting.Launcher", 55, 11, None)
-    info = read_agent_jar_file(jars["j17"])
+    info = agent_jar_info_file(jars["j17"])
     assert (info.version, info.class_major, info.java) == ("3355.v388858a_47b_33", 61, 17)
 
 
 def test_prediction_matches_the_real_jvm(jars: dict[str, Path]) -> None:
     if "j25" not in jars:
         pytest.skip("no JDK 25 to build a class file newer than the JDK 17 here")
-    info = read_agent_jar_file(jars["j25"])
+    info = agent_jar_info_file(jars["j25"])
     assert (info.class_major, info.java) == (69, 25)
     java17 = str(JDK17 / "bin" / "java")
     real = subprocess.run([java17, "-jar", str(jars["j25"])], capture_output=True, text=True, timeout=60)
@@ -53,20 +53,20 @@ def _zip(members: dict[str, bytes]) -> bytes:
     (_zip({"hello.txt": b"hi"}), "not agent.jar"),
 ])
 def test_hostile_bodies_give_an_error_not_an_exception(body: bytes, message: str) -> None:
-    info = read_agent_jar(body)
+    info = agent_jar_info(body)
     assert info.error and message in info.error and info.version is None
 
 
 def test_truncated_jar(jars: dict[str, Path]) -> None:
     data = jars["j17"].read_bytes()
-    info = read_agent_jar(data[: len(data) // 2])
+    info = agent_jar_info(data[: len(data) // 2])
     assert info.error and "truncated" in info.error
 
 
 def test_manifest_bomb_is_not_inflated() -> None:
     # 16 MB of zeros compress to ~16 KB; the declared size is checked before inflating.
     bomb = _zip({"META-INF/MANIFEST.MF": b"Version: 1\r\n" + b"\0" * (16 * 1024 * 1024)})
-    info = read_agent_jar(bomb)
+    info = agent_jar_info(bomb)
     assert info.error and "refusing" in info.error
 
 
@@ -76,5 +76,5 @@ def test_manifest_continuation_lines() -> None:
 
 
 def test_missing_file() -> None:
-    info = read_agent_jar_file("/nonexistent/agent.jar")
+    info = agent_jar_info_file("/nonexistent/agent.jar")
     assert info.error and "cannot read" in info.error

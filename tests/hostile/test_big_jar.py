@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from jnlpdiag.compat.jar import read_agent_jar_file
+from jnlpdiag.compat.jar import agent_jar_info_file
 from jnlpdiag.hostinfo.jar import MAX_ENTRIES
 from tests.hostile import servers as S
 
@@ -24,7 +24,7 @@ def many_entries_jar(tmp_path_factory):
 
 
 def test_local_jar_with_too_many_entries(many_entries_jar):
-    info = read_agent_jar_file(many_entries_jar)
+    info = agent_jar_info_file(many_entries_jar)
     assert info.error and "100001 entries" in info.error and str(MAX_ENTRIES) in info.error
 
 
@@ -34,7 +34,7 @@ def test_small_jar_under_the_cap_is_read(tmp_path):
         zf.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\nVersion: 3283.v92c105e0f819\r\n\r\n")
         for i in range(1500):
             zf.writestr(f"x/E{i}.class", b"")
-    assert read_agent_jar_file(path).version == "3283.v92c105e0f819"
+    assert agent_jar_info_file(path).version == "3283.v92c105e0f819"
 
 
 def test_controller_serving_it(hostile, many_entries_jar):
