@@ -200,6 +200,16 @@ class Finding:
         )
 
 
+def claim_id(finding: Finding, taken: set[str]) -> None:
+    """Make ``finding.id`` unique within a report: a repeat gets a numeric suffix (``id#2``); the id
+    is then added to ``taken``."""
+    base, n = finding.id, 2
+    while finding.id in taken:
+        finding.id = f"{base}#{n}"
+        n += 1
+    taken.add(finding.id)
+
+
 def verdict(findings: list[Finding]) -> Status:
     """The run's status: the worst of its findings, information-only findings left out."""
     return worst([f.status for f in findings if not f.informational])

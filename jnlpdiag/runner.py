@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from jnlpdiag.agent import AgentView, build_agent_view
 from jnlpdiag.http import HttpError
-from jnlpdiag.model import Finding, Fix, Status, fold, resolve_root, worst
+from jnlpdiag.model import Finding, Fix, Status, claim_id, fold, resolve_root, worst
 from jnlpdiag.probe import Context, DeadlineExceeded, Probe, RunState
 from jnlpdiag.report import Report
 from jnlpdiag.settings import Settings
@@ -114,12 +114,7 @@ class Runner:
             pass
 
     def _record(self, state: RunState, finding: Finding) -> None:
-        # Finding ids are unique within a report; a repeat gets a numeric suffix.
-        base, n = finding.id, 2
-        while finding.id in self._ids:
-            finding.id = f"{base}#{n}"
-            n += 1
-        self._ids.add(finding.id)
+        claim_id(finding, self._ids)  # finding ids are unique within a report
         finding.caused_by = fold(state.findings, finding)
         state.findings.append(finding)
         self._emit(FindingEmitted(finding))

@@ -24,7 +24,7 @@ from jnlpdiag.analyze.packets import ACK, FIN, RST, SYN, decode
 from jnlpdiag.analyze.pcapfile import MAX_FILE_BYTES, Capture, CaptureReader, PcapError, Record
 from jnlpdiag.analyze.streams import Connection, Direction, Limits, Tracker
 from jnlpdiag.jnlp4.ack import ACK as JNLP_ACK
-from jnlpdiag.model import Finding, Fix, Layer, Status
+from jnlpdiag.model import Finding, Fix, Layer, Status, claim_id
 
 __all__ = ["Analysis", "PcapError", "analyze_bytes", "analyze_file", "analyze_stream"]
 
@@ -124,11 +124,7 @@ class _Stream:
                       **(evidence or {})},
             fixes=fx, caused_by=caused_by,
         )
-        base, n = finding.id, 2
-        while finding.id in self.ids:
-            finding.id = f"{base}#{n}"
-            n += 1
-        self.ids.add(finding.id)
+        claim_id(finding, self.ids)  # unique within the analysis, as the runner makes them
         self.out.append(finding)
         return finding
 
