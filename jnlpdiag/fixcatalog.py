@@ -24,7 +24,7 @@ class _Keep(dict):  # type: ignore[type-arg]
 
 @cache
 def _catalog(name: str) -> dict[str, Any]:
-    data = files("jnlpdiag").joinpath("data", "fixes", f"{name}.json").read_text(encoding="utf-8")
+    data = files("jnlpdiag").joinpath(f"data/fixes/{name}.json").read_text(encoding="utf-8")
     loaded: dict[str, Any] = json.loads(data)
     return loaded
 

@@ -19,8 +19,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from jnlpdiag import __version__
+from jnlpdiag import __version__, pycompat
 from jnlpdiag.neterrors import classify
+from jnlpdiag.pycompat import Timeouts
 
 MAX_HEADER_BYTES = 64 * 1024
 MAX_HEADERS = 200
@@ -169,7 +170,7 @@ async def open_tcp(host: str, port: int, timeout: float) -> tuple[asyncio.Stream
     end = time.monotonic() + timeout
     try:
         infos = await asyncio.wait_for(resolve(host, port), timeout=timeout)
-    except (TimeoutError, OSError) as exc:
+    except (*Timeouts, OSError) as exc:
         kind, msg = classify(exc)
         raise HttpError(kind, f"{host}: {msg}", "dns") from None
     last: HttpError | None = None
@@ -180,7 +181,7 @@ async def open_tcp(host: str, port: int, timeout: float) -> tuple[asyncio.Stream
         ip, port_n = str(addr[0]), int(addr[1])
         try:
             return await asyncio.wait_for(asyncio.open_connection(host=ip, port=port_n), timeout=left)
-        except (TimeoutError, OSError) as exc:
+        except (*Timeouts, OSError) as exc:
             kind, msg = classify(exc)
             last = HttpError(kind, f"{ip}:{port_n}: {msg}", "connect")
     raise last or HttpError("timeout", f"{host}:{port}: timed out", "connect")
@@ -327,7 +328,7 @@ async def request(
         return await asyncio.wait_for(
             _request(url, method, headers or {}, timeout, proxy, ssl_context, max_body, read_body, progress), timeout
         )
-    except TimeoutError:
+    except Timeouts:
         raise HttpError("timeout", progress.stalled(_origin(url), timeout), progress.stage) from None
 
 
@@ -366,7 +367,7 @@ async def _request(
             progress.stage = "tls"
             ctx = ssl_context or client_ssl_context()
             try:
-                await writer.start_tls(ctx, server_hostname=host)
+                await pycompat.start_tls(writer, ctx, host)
             except (ssl.SSLError, ssl.CertificateError, OSError) as exc:
                 kind, msg = classify(exc)
                 raise HttpError("tls" if kind == "error" else kind, msg, "tls") from None

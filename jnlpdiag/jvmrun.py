@@ -19,6 +19,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from jnlpdiag.pycompat import Timeouts
+
 SCRUBBED = ("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS")
 _MAX_OUTPUT = 4 * 1024 * 1024  # -XX:+PrintFlagsFinal is ~100 KB; anything far larger is not a JVM's answer
 
@@ -70,7 +72,7 @@ async def run_jvm(command: list[str], timeout: float, *, env: Mapping[str, str] 
         return run
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except TimeoutError:
+    except Timeouts:
         run.timed_out = True
         run.error = f"{command[0]} did not answer within {timeout:g} s"
         out, err = b"", b""

@@ -6,14 +6,15 @@ are plain data: frozen where possible, JSON-able through ``to_dict`` / ``from_di
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from jnlpdiag.pycompat import StrEnum
 
-class Layer(enum.StrEnum):
+
+class Layer(StrEnum):
     """The four layers, in the order root causes are ranked (host problems first)."""
 
     HOST = "host"
@@ -26,7 +27,7 @@ class Layer(enum.StrEnum):
         return list(Layer).index(self)
 
 
-class Status(enum.StrEnum):
+class Status(StrEnum):
     PASS = "pass"
     SKIP = "skip"
     WARN = "warn"

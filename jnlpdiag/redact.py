@@ -252,7 +252,7 @@ class Redactor:
             return self(value)
         if isinstance(value, dict):
             return {self(str(k)): self.data(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
+        if isinstance(value, (list, tuple)):
             return [self.data(v) for v in value]
         return value
 

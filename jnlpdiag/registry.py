@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 
 from jnlpdiag.probe import Probe
+from jnlpdiag.pycompat import entry_points_in
 
 GROUP = "jnlpdiag.probes"
 
@@ -20,7 +21,7 @@ class LoadError:
 def probe_names() -> list[str]:
     """Names of the registered probe entry points (built-ins are named after their probe id), without
     importing any probe."""
-    return sorted({ep.name for ep in entry_points(group=GROUP)})
+    return sorted({ep.name for ep in entry_points_in(GROUP)})
 
 
 def load_probes(only: list[str] | None = None) -> tuple[list[type[Probe]], list[LoadError]]:
@@ -31,7 +32,7 @@ def load_probes(only: list[str] | None = None) -> tuple[list[type[Probe]], list[
     points are named after their probe id; when a glob or a requirement matches no entry-point
     name (a plug-in named otherwise), every probe is loaded as without ``only``.
     """
-    all_eps = list(entry_points(group=GROUP))
+    all_eps = entry_points_in(GROUP)
     if only:
         picked = _pick(all_eps, only)
         if picked is not None:

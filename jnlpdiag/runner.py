@@ -16,12 +16,13 @@ import traceback
 from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Union
 
 from jnlpdiag.agent import AgentView, build_agent_view
 from jnlpdiag.http import HttpError
 from jnlpdiag.model import Finding, Fix, Status, claim_id, fold, resolve_root, worst
 from jnlpdiag.probe import Context, DeadlineExceeded, Probe, RunState
+from jnlpdiag.pycompat import Timeouts
 from jnlpdiag.report import Report
 from jnlpdiag.settings import Settings
 
@@ -57,7 +58,7 @@ class RunFinished:
     report: Report
 
 
-Event = ProbeQueued | ProbeStarted | FindingEmitted | ProbeFinished | RunFinished
+Event = Union[ProbeQueued, ProbeStarted, FindingEmitted, ProbeFinished, RunFinished]
 EventHandler = Callable[[Event], None]
 
 _DEPENDENCY_GRACE = 0.05  # seconds a dependent waits past the deadline for a cut dependency's finding
@@ -120,7 +121,7 @@ class Runner:
         self._emit(FindingEmitted(finding))
 
     async def run(self) -> Report:
-        started_wall = dt.datetime.now(dt.UTC)
+        started_wall = dt.datetime.now(dt.timezone.utc)
         t0 = time.monotonic()
         state = RunState(
             settings=self.settings,
@@ -186,7 +187,7 @@ class Runner:
                     # "did not finish" finding land first, so this probe can point at it.
                     await asyncio.wait_for(asyncio.gather(*(self._done[d].wait() for d in deps)),
                                            timeout=max(0.0, ctx.remaining()) + _DEPENDENCY_GRACE)
-                except TimeoutError:
+                except Timeouts:
                     pass
             blocker = self._blocking_dependency(cls, selected, state)
             if blocker is not None:
@@ -252,7 +253,7 @@ class Runner:
                     self._record(state, finding)
 
             await asyncio.wait_for(consume(), timeout=max(0.001, ctx.remaining()))
-        except (TimeoutError, DeadlineExceeded):
+        except (*Timeouts, DeadlineExceeded):
             budget = run_deadline(self.settings, self.probe_classes)
             # A dependency that failed (often by using up the budget on a peer that never answered)
             # is the cause; this probe only ran out of what was left.

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from jnlpdiag.model import Finding
 from jnlpdiag.probe import Context
+from jnlpdiag.pycompat import Timeouts
 from jnlpdiag.tls.endpoint import Endpoint, resolve, tls_endpoints
 from jnlpdiag.tls.handshake import ALL_CIPHERS, Dest, Spec, handshake
 
@@ -52,7 +53,7 @@ async def open_target(ctx: Context, endpoint: Endpoint) -> Target | str:
     budget = ctx.step_timeout()  # outside the try: the run's deadline is the runner's to report
     try:
         addresses = await resolve(host, port, budget)
-    except TimeoutError:
+    except Timeouts:
         return f"resolving {host} timed out"
     except OSError as exc:
         return f"cannot resolve {host}: {exc.strerror or exc}"
@@ -98,5 +99,5 @@ async def server_date(ctx: Context, target: Target) -> tuple[dt.datetime | None,
     except (TypeError, ValueError):
         return None, f"unreadable Date header {raw[:60]!r}"
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
     return parsed, source

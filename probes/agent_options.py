@@ -26,7 +26,7 @@ _CATALOG = "agent_options"
 
 @cache
 def _rules() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(files("jnlpdiag").joinpath("data", "agent-options.json").read_text())
+    loaded: dict[str, Any] = json.loads(files("jnlpdiag").joinpath("data/agent-options.json").read_text())
     return loaded
 
 

@@ -202,7 +202,7 @@ class Jnlp4HandshakeProbe(Probe):
         """Keys the server must present: discovery's header and the configured identity."""
         out: list[tuple[str, bytes]] = []
         der = ctx.facts(DiscoveryProbe).identity_der
-        if isinstance(der, bytes | bytearray):
+        if isinstance(der, (bytes, bytearray)):
             out.append(("X-Instance-Identity", bytes(der)))
         value = ctx.settings.instance_identity
         if value:

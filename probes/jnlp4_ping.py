@@ -18,6 +18,7 @@ from jnlpdiag.jnlp4.catalog import fix
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.neterrors import classify
 from jnlpdiag.probe import Context, Probe
+from jnlpdiag.pycompat import Timeouts
 
 from .discovery import DiscoveryProbe
 from .tcp import TcpProbe
@@ -58,7 +59,7 @@ class Jnlp4PingProbe(Probe):
                 if not chunk:
                     break
                 answer += chunk
-        except (TimeoutError, OSError) as exc:
+        except (*Timeouts, OSError) as exc:
             kind, msg = classify(exc)
             evidence.update(result=kind, answer_hex=answer.hex())
             yield ctx.finding(self.id, Status.FAIL, f"Ping on {host}:{port}: {msg}",

@@ -27,6 +27,7 @@ from jnlpdiag.jnlp4.session import Jnlp4Session, StepFailed
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.neterrors import classify
 from jnlpdiag.probe import Context, Probe
+from jnlpdiag.pycompat import Timeouts
 from jnlpdiag.tls.agentssl import agent_ssl_context
 from jnlpdiag.wsagent import upgrade as ws
 
@@ -119,7 +120,7 @@ class MiddleboxProbe(Probe):
                                                ctx.step_timeout())
             writer.close()
             web = "connected"
-        except (TimeoutError, OSError) as exc:
+        except (*Timeouts, OSError) as exc:
             web = classify(exc)[0]
         evidence["url_port_result"] = web
         if web == "connected":

@@ -28,6 +28,7 @@ from jnlpdiag.jnlp4.session import Jnlp4Session, StepFailed
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.neterrors import CONNECTED, DNS, classify
 from jnlpdiag.probe import Context, DeadlineExceeded, Facts, Probe
+from jnlpdiag.pycompat import Timeouts
 
 from .discovery import DiscoveryProbe
 
@@ -135,7 +136,7 @@ class TcpProbe(Probe[TcpFacts]):
 
         try:
             infos = await asyncio.wait_for(resolve(host, port), ctx.step_timeout())
-        except (TimeoutError, OSError) as exc:
+        except (*Timeouts, OSError) as exc:
             kind, msg = classify(exc)
             kind = DNS if kind in (DNS, "error") else kind
             ctx.publish(host=host, port=port, source=source, result=kind, connected=False)
@@ -233,7 +234,7 @@ class TcpProbe(Probe[TcpFacts]):
         fam = "IPv6" if family == socket.AF_INET6 else "IPv4"
         try:
             _, writer = await asyncio.wait_for(asyncio.open_connection(address, port), timeout)
-        except (TimeoutError, OSError) as exc:
+        except (*Timeouts, OSError) as exc:
             kind, msg = classify(exc)
             return {"address": address, "family": fam, "result": kind, "error": msg,
                     "latency_ms": round((time.monotonic() - t0) * 1000, 1)}
@@ -249,7 +250,7 @@ class TcpProbe(Probe[TcpFacts]):
         t0 = time.monotonic()
         try:
             reader, writer = await asyncio.wait_for(asyncio.open_connection(proxy.host, proxy.port), ctx.step_timeout())
-        except (TimeoutError, OSError) as exc:
+        except (*Timeouts, OSError) as exc:
             kind, msg = classify(exc)
             evidence["result"] = kind
             ctx.publish(host=host, port=port, source=source, result=kind, connected=False)
@@ -268,7 +269,7 @@ class TcpProbe(Probe[TcpFacts]):
                 line = await asyncio.wait_for(reader.readline(), ctx.step_timeout())
                 if line in (b"\r\n", b"\n", b""):
                     break
-        except (TimeoutError, OSError) as exc:
+        except (*Timeouts, OSError) as exc:
             writer.close()
             kind, msg = classify(exc)
             evidence["result"] = kind
@@ -357,7 +358,7 @@ class TcpProbe(Probe[TcpFacts]):
                 if not chunk:
                     break
                 data += chunk
-        except (TimeoutError, OSError) as exc:
+        except (*Timeouts, OSError) as exc:
             kind, msg = classify(exc)
             evidence.update(answer=None, error=msg, result=kind)
             if data:

@@ -296,7 +296,7 @@ def _check_validity(chain: list[x509.Certificate], server_now: dt.datetime | Non
                     problems: list[Problem]) -> Validity:
     """The validity window, by this host's clock and by the server's (its Date header)."""
     leaf = chain[0]
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.timezone.utc)
     days_left = (certs.not_after(leaf) - now).total_seconds() / 86400
     values["days_left"] = int(days_left)
     local_ok = all(certs.not_before(c) <= now <= certs.not_after(c) for c in chain)

@@ -35,7 +35,7 @@ JNLP4_PREAMBLE = b"\x00\x16Protocol:JNLP4-connect"
 
 @cache
 def _data(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(resources.files("jnlpdiag").joinpath("data", name).read_text("utf-8"))
+    loaded: dict[str, Any] = json.loads(resources.files("jnlpdiag").joinpath(f"data/{name}").read_text("utf-8"))
     return loaded
 
 

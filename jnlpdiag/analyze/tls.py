@@ -32,7 +32,7 @@ def _grease(v: int) -> bool:
 
 @cache
 def alert_names() -> dict[int, dict[str, Any]]:
-    data = json.loads(resources.files("jnlpdiag").joinpath("data", "tls-alerts.json").read_text("utf-8"))
+    data = json.loads(resources.files("jnlpdiag").joinpath("data/tls-alerts.json").read_text("utf-8"))
     return {int(a["code"]): a for a in data["alerts"]}
 
 

@@ -41,7 +41,7 @@ def _walk(value: Any, fn: Callable[[str], str]) -> Any:
         return fn(value)
     if isinstance(value, dict):
         return {fn(str(k)): _walk(v, fn) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, (list, tuple)):
         return [_walk(v, fn) for v in value]
     return value
 
@@ -143,7 +143,7 @@ def write_bundle(
     manifest = {
         "schema": MANIFEST_SCHEMA,
         "tool": {"name": "jnlpdiag", "version": __version__},
-        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "report_schema": clean.get("schema"),
         "status": clean.get("status"),
         "anonymized": anonymize,

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jnlpdiag.model import Finding, Fix, Layer, Status
+from jnlpdiag.pycompat import Timeouts
 from jnlpdiag.redact import Redactor
 from jnlpdiag.settings import Settings
 
@@ -106,7 +107,7 @@ def _resolve(targets: list[Target], timeout: float) -> None:
     for t in targets:
         try:
             t.addresses = futures[t.host].result(timeout=timeout)
-        except concurrent.futures.TimeoutError:
+        except Timeouts:
             t.addresses = []
     pool.shutdown(wait=False, cancel_futures=True)
 

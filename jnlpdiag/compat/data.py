@@ -479,5 +479,5 @@ def load_data(path: str | Path | None = None) -> CompatData:
 
 @cache
 def _default() -> CompatData:
-    text = files("jnlpdiag").joinpath("data", "compat-matrix.json").read_text(encoding="utf-8")
+    text = files("jnlpdiag").joinpath("data/compat-matrix.json").read_text(encoding="utf-8")
     return parse_data(json.loads(text), "jnlpdiag/data/compat-matrix.json")

@@ -75,9 +75,9 @@ def render_table(rows: list[dict[str, Any]], data: CompatData | None = None) -> 
     body = [[r["line"], r["latest"], *(_cell(r["cells"][c.title]) for c in spec.columns)] for r in rows]
     widths = [max(len(t), *(len(b[i]) for b in body)) for i, t in enumerate(titles)]
     out = [f"Supported combinations for recent Jenkins LTS lines (compatibility data {data.version})", ""]
-    out.append("  ".join(t.ljust(w) for t, w in zip(titles, widths, strict=True)).rstrip())
+    out.append("  ".join(t.ljust(w) for t, w in zip(titles, widths)).rstrip())
     out.append("  ".join("-" * w for w in widths))
-    out += ["  ".join(c.ljust(w) for c, w in zip(b, widths, strict=True)).rstrip() for b in body]
+    out += ["  ".join(c.ljust(w) for c, w in zip(b, widths)).rstrip() for b in body]
     for col in spec.footer:
         out.append("")
         out.append(f"{col.title}:")

@@ -30,7 +30,7 @@ def _name(cn: str) -> x509.Name:
 
 
 def make_certs(folder: Path) -> DemoCerts:
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = (
         x509.CertificateBuilder()

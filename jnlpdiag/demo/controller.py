@@ -41,6 +41,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
+from jnlpdiag.pycompat import Timeouts
+
 try:  # cryptography >= 47 keeps CFB8 with the legacy ciphers
     from cryptography.hazmat.decrepit.ciphers.modes import CFB8
 except ImportError:
@@ -149,7 +151,7 @@ class Controller:
         try:
             try:
                 req = await read_request(reader)
-            except (TimeoutError, BadRequest):
+            except (*Timeouts, BadRequest):
                 writer.write(response(400, [("Content-Type", "text/plain")], b"Bad Request\n"))
             else:
                 data = self.route(req)
@@ -157,7 +159,7 @@ class Controller:
                     data = data.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
                 writer.write(data)
             await asyncio.wait_for(writer.drain(), 10)
-        except (TimeoutError, OSError, ConnectionError):
+        except (*Timeouts, OSError, ConnectionError):
             pass
         finally:
             await close(writer)
@@ -190,7 +192,7 @@ class Controller:
                 else:
                     writer.write(f"Unrecognized protocol: {preamble[:60]}\n".encode())
             await asyncio.wait_for(writer.drain(), 10)
-        except (TimeoutError, OSError, asyncio.IncompleteReadError, ConnectionError, ValueError):
+        except (*Timeouts, OSError, asyncio.IncompleteReadError, ConnectionError, ValueError):
             pass
         finally:
             await close(writer)

@@ -14,6 +14,7 @@ from jnlpdiag.demo.controller import Controller
 from jnlpdiag.demo.proxy import UpgradeDroppingProxy
 from jnlpdiag.demo.tls_front import Tls13Front
 from jnlpdiag.options import RunOptions
+from jnlpdiag.pycompat import Timeouts
 from jnlpdiag.settings import Secret, Settings
 
 HOST = "127.0.0.1"
@@ -86,7 +87,7 @@ class DemoEndpoints:
             for srv in servers.values():
                 try:
                     await asyncio.wait_for(srv.wait_closed(), 2)
-                except TimeoutError:
+                except Timeouts:
                     pass
 
     def _main(self) -> None:

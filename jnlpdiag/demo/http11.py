@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from jnlpdiag.pycompat import Timeouts
+
 MAX_HEAD = 32 * 1024
 READ_TIMEOUT = 10.0
 
@@ -68,5 +70,5 @@ async def close(writer: asyncio.StreamWriter) -> None:
     try:
         writer.close()
         await asyncio.wait_for(writer.wait_closed(), 2)
-    except (TimeoutError, OSError, ConnectionError):
+    except (*Timeouts, OSError, ConnectionError):
         pass

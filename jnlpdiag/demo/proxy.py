@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 
 from jnlpdiag.demo.http11 import MAX_HEAD, BadRequest, Request, close, read_request, response
+from jnlpdiag.pycompat import Timeouts
 
 HOP_BY_HOP = {"connection", "upgrade", "keep-alive", "te", "trailer", "proxy-connection", "proxy-authorization"}
 MAX_BODY = 1024 * 1024
@@ -34,7 +35,7 @@ class UpgradeDroppingProxy:
         try:
             try:
                 req = await read_request(reader)
-            except (TimeoutError, BadRequest):
+            except (*Timeouts, BadRequest):
                 writer.write(response(400, [("Content-Type", "text/plain")], b"Bad Request\n"))
                 return
             length = int(req.header("Content-Length") or 0)
@@ -44,7 +45,7 @@ class UpgradeDroppingProxy:
             body = await asyncio.wait_for(reader.readexactly(length), TIMEOUT) if length else b""
             try:
                 up_reader, upstream = await asyncio.wait_for(asyncio.open_connection(*self.upstream), TIMEOUT)
-            except (TimeoutError, OSError):
+            except (*Timeouts, OSError):
                 writer.write(response(502, [("Content-Type", "text/plain")], b"Bad Gateway\n"))
                 return
             up_writer = upstream
@@ -53,14 +54,14 @@ class UpgradeDroppingProxy:
             while data := await asyncio.wait_for(up_reader.read(65536), TIMEOUT):
                 writer.write(data)
                 await asyncio.wait_for(writer.drain(), TIMEOUT)
-        except (TimeoutError, OSError, asyncio.IncompleteReadError, ConnectionError, ValueError):
+        except (*Timeouts, OSError, asyncio.IncompleteReadError, ConnectionError, ValueError):
             pass
         finally:
             if up_writer is not None:
                 await close(up_writer)
             try:
                 await asyncio.wait_for(writer.drain(), 2)
-            except (TimeoutError, OSError, ConnectionError):
+            except (*Timeouts, OSError, ConnectionError):
                 pass
             await close(writer)
 

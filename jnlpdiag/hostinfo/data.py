@@ -11,7 +11,7 @@ from typing import Any
 @cache
 def hostchecks() -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads(
-        files("jnlpdiag").joinpath("data", "hostchecks.json").read_text(encoding="utf-8"))
+        files("jnlpdiag").joinpath("data/hostchecks.json").read_text(encoding="utf-8"))
     return loaded
 
 

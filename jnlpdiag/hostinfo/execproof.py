@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Any
 
+from jnlpdiag.pycompat import Timeouts
+
 SYMBOL = "jnlpdiag_exec_probe"
 EXPECTED = 42
 _PREFIX = ".jnlpdiag-execproof-"
@@ -135,7 +137,7 @@ async def run_child(mode: str, path: str, timeout: float, symbol: str | None = N
         return LoadResult(error=f"cannot start the loader child: {exc.strerror or exc}")
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except TimeoutError:
+    except Timeouts:
         return LoadResult(error=f"the loader child did not finish within {timeout:g} s")
     finally:
         if proc.returncode is None:  # timed out or cancelled: never leave the child behind
@@ -197,7 +199,7 @@ async def _compile_with_cc(cc: str, dest: str, timeout: float) -> str | None:
         )
         try:
             _, err = await asyncio.wait_for(proc.communicate(), timeout)
-        except TimeoutError:
+        except Timeouts:
             proc.kill()
             await proc.wait()
             return f"{cc} did not finish within {timeout:g} s"

@@ -11,10 +11,9 @@ first gives ``Connection closed before acknowledgement sent``.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from jnlpdiag.jnlp4.framing import wrap_utf8
 from jnlpdiag.jnlp4.preamble import listener_refusal
+from jnlpdiag.pycompat import StrEnum
 
 ACK = wrap_utf8("ACK")  # 00 03 41 43 4b
 HANDSHAKE_TIMEOUT = 10.0

@@ -26,7 +26,7 @@ def _fill(text: str, values: dict[str, Any]) -> str:
 @cache
 def data() -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads(
-        files("jnlpdiag").joinpath("data", "transport-fixes.json").read_text(encoding="utf-8"))
+        files("jnlpdiag").joinpath("data/transport-fixes.json").read_text(encoding="utf-8"))
     return loaded
 
 

@@ -13,11 +13,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from jnlpdiag import pycompat
 from jnlpdiag.http import Proxy
 from jnlpdiag.jnlp4 import ack, preamble
 from jnlpdiag.jnlp4.framing import FrameError, unwrap_utf8, wrap_utf8
 from jnlpdiag.jnlp4.tls import MemoryTls, TlsError, TlsFacts
 from jnlpdiag.neterrors import classify
+from jnlpdiag.pycompat import Timeouts
 
 STAGES = ("tcp", "preamble", "ack", "tls", "identity", "headers", "accepted")
 
@@ -53,7 +55,7 @@ class Jnlp4Session:
         target = (self.proxy.host, self.proxy.port) if self.proxy else (self.host, self.port)
         try:
             self._reader, self._writer = await asyncio.wait_for(asyncio.open_connection(*target), timeout)
-        except (TimeoutError, OSError) as exc:
+        except (*Timeouts, OSError) as exc:
             kind, msg = classify(exc)
             where = f"proxy {target[0]}:{target[1]}" if self.proxy else f"{self.host}:{self.port}"
             raise StepFailed("tcp", kind, f"{where}: {msg}") from None
@@ -75,7 +77,7 @@ class Jnlp4Session:
                 more = await asyncio.wait_for(self._reader.readline(), timeout)
                 if more.strip() == b"":
                     break
-        except (TimeoutError, OSError) as exc:
+        except (*Timeouts, OSError) as exc:
             kind, msg = classify(exc)
             raise StepFailed("tcp", "proxy_" + kind, f"proxy {self.proxy.host}:{self.proxy.port}: {msg}") from None
         status = line.decode("latin-1").strip()
@@ -104,7 +106,7 @@ class Jnlp4Session:
                 if not chunk:
                     break
                 received += chunk
-        except TimeoutError:
+        except Timeouts:
             if received:
                 raise StepFailed("ack", "ack_partial",
                                  f"Partial acknowledgement received, expecting 0x{ack.ACK.hex()} "
@@ -151,7 +153,7 @@ class Jnlp4Session:
                 if not chunk:
                     break
                 data += chunk
-        except (TimeoutError, OSError):
+        except (*Timeouts, OSError):
             pass
         return data
 
@@ -165,7 +167,7 @@ class Jnlp4Session:
             tls.feed(self._early)
             got_any = True
         try:
-            async with asyncio.timeout(timeout):
+            async with pycompat.timeout(timeout):
                 tls.step()
                 while True:
                     out = tls.outgoing()
@@ -181,7 +183,7 @@ class Jnlp4Session:
                     got_any = True
                     tls.feed(data)
                     tls.step()
-        except TimeoutError:
+        except Timeouts:
             raise StepFailed("tls", "tls_timeout", "no TLS answer from the controller" if not got_any
                              else "the TLS handshake did not complete") from None
         except TlsError as exc:
@@ -206,7 +208,7 @@ class Jnlp4Session:
     async def read_frame(self, timeout: float, what: str) -> str:
         assert self._reader and self._tls
         try:
-            async with asyncio.timeout(timeout):
+            async with pycompat.timeout(timeout):
                 while True:
                     try:
                         frame = unwrap_utf8(self._plain)
@@ -227,7 +229,7 @@ class Jnlp4Session:
                         self._tls.feed_eof()
                     else:
                         self._tls.feed(data)
-        except TimeoutError:
+        except Timeouts:
             raise StepFailed("headers", "timeout", f"no {what} from the controller") from None
         except TlsError as exc:
             # With TLS 1.3 the server judges a client certificate after its Finished: its alert
@@ -249,7 +251,7 @@ class Jnlp4Session:
                 self._write(self._tls.close_notify(), "tls close_notify")
             self._writer.close()
             await asyncio.wait_for(self._writer.wait_closed(), 1.0)
-        except (TimeoutError, OSError):
+        except (*Timeouts, OSError):
             pass
         self._writer = None
 

@@ -111,7 +111,7 @@ class Signature:
 
 @cache
 def signatures() -> list[Signature]:
-    raw = json.loads(resources.files("jnlpdiag").joinpath("data", "log-signatures.json").read_text("utf-8"))
+    raw = json.loads(resources.files("jnlpdiag").joinpath("data/log-signatures.json").read_text("utf-8"))
     out = []
     for row in raw["signatures"]:
         fix = row["fix"]
@@ -399,7 +399,7 @@ def required_literals(pattern: str) -> list[str]:
 def needles() -> tuple[str, ...]:
     """Substrings such that every line a signature can match holds one of them (the data file's
     ``needles``; a test checks that they cover every signature's :func:`required_literals`)."""
-    raw = json.loads(resources.files("jnlpdiag").joinpath("data", "log-signatures.json").read_text("utf-8"))
+    raw = json.loads(resources.files("jnlpdiag").joinpath("data/log-signatures.json").read_text("utf-8"))
     return tuple(raw["needles"])
 
 

@@ -42,7 +42,7 @@ def _started(report: Report) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
+        when = when.replace(tzinfo=dt.timezone.utc)
     return when.timestamp()
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jnlpdiag.pycompat import Timeouts
 from jnlpdiag.settings.agentargs import AgentArgs, parse_agent_args
 from jnlpdiag.settings.jnlpfile import read_jnlp_file
 from jnlpdiag.settings.model import Secret, Settings
@@ -157,7 +158,7 @@ def read_secret_file(path: str, wait: float = 10.0) -> Secret:
             raw = _read_until_eof(fd, 4096, wait)
         finally:
             os.close(fd)
-    except TimeoutError:
+    except Timeouts:
         raise SettingsError(f"--secret-file {path}: nothing could be read within {wait:g} s") from None
     except OSError as exc:
         raise SettingsError(f"--secret-file {path}: {exc.strerror or exc}") from None

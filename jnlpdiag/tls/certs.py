@@ -304,7 +304,7 @@ def verify(
         return Verification(False, label, error="the server sent no certificate")
     leaf = chain[0]
     if at is not None:
-        store.set_time(at.astimezone(dt.UTC) if at.tzinfo else at)
+        store.set_time(at.astimezone(dt.timezone.utc) if at.tzinfo else at)
     ctx = crypto.X509StoreContext(
         store, crypto.X509.from_cryptography(leaf), [crypto.X509.from_cryptography(c) for c in chain[1:]]
     )

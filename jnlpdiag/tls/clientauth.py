@@ -134,7 +134,7 @@ def _issuers(entry: KeyEntry) -> list[str]:
 
 def judge(entry: KeyEntry, ca_names: list[str], now: dt.datetime | None = None) -> list[Problem]:
     """What the server (and the JVM choosing a certificate for it) will hold against ``entry``."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or dt.datetime.now(dt.timezone.utc)
     leaf: x509.Certificate = entry.chain[0]
     out: list[Problem] = []
     if ca_names and not set(_issuers(entry)) & set(ca_names):

@@ -24,6 +24,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from OpenSSL import SSL, crypto
 
+from jnlpdiag.pycompat import Timeouts
+
 VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 _PROTO = {
     "TLSv1": SSL.TLS1_VERSION,
@@ -136,7 +138,7 @@ def _classify_os(exc: OSError) -> tuple[str, str]:
         return "reset", "connection reset by peer"
     if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.ENETDOWN):
         return "unreachable", f"unreachable: {exc.strerror}"
-    if exc.errno == errno.ETIMEDOUT or isinstance(exc, TimeoutError):
+    if exc.errno == errno.ETIMEDOUT or isinstance(exc, Timeouts):
         return "timeout", "timed out"
     return "error", exc.strerror or str(exc)
 

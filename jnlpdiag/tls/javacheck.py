@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from jnlpdiag.jvmrun import run_jvm
+from jnlpdiag.pycompat import Timeouts
 
 MARKER = "TLSCHECK "
 # Options that would make a second JVM collide with the running agent (a debug port already in
@@ -175,7 +176,7 @@ async def observe(
                 cmd = [java, *opts, "-cp", tmp, "TlsCheck", *args]
                 code, out, err = await _run(cmd, max(0.5, timeout - (loop.time() - t0)), env)
                 data = _parse(out)
-        except TimeoutError:
+        except Timeouts:
             return Observation(
                 None,
                 error=f"the JVM did not finish within {timeout:g} s",

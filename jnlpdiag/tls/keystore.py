@@ -165,7 +165,7 @@ def extended_key_usage(cert: x509.Certificate) -> list[str] | None:
 
 
 def certificate_facts(cert: x509.Certificate, now: dt.datetime | None = None) -> dict[str, Any]:
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or dt.datetime.now(dt.timezone.utc)
     facts = certs.describe(cert)
     facts["key_usage"] = key_usage(cert)
     facts["extended_key_usage"] = extended_key_usage(cert)

@@ -105,7 +105,7 @@ def predict(
     now: dt.datetime | None = None,
     keystore_error: str | None = None,
 ) -> Prediction:
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or dt.datetime.now(dt.timezone.utc)
     # 0. the key store; agent.jar's own context (-noCertificateCheck, -cert) does not load it
     if keystore_error and not no_certificate_check and agent_certs is None:
         return _fail(

@@ -199,7 +199,7 @@ async def _enumerate(out: Scan, dest: Dest, sni: str | None, deadline: float) ->
         n = 1 if vr.version == "TLSv1.3" else PARTS
         parts += [(vr, rest[i::n]) for i in range(n) if rest[i::n]]
     found = await asyncio.gather(*(asyncio.to_thread(_eliminate, dest, vr.version, sni, offer, deadline) for vr, offer in parts))
-    for (vr, _offer), (suites, complete) in zip(parts, found, strict=True):
+    for (vr, _offer), (suites, complete) in zip(parts, found):
         vr.ciphers += suites
         vr.complete = vr.complete and complete
 

@@ -226,7 +226,7 @@ def recover_jks_key(entry: Entry, password: str) -> Any:
     while len(stream) < len(body):
         digest = hashlib.sha1(pw + digest).digest()
         stream += digest
-    plain = bytes(b ^ k for b, k in zip(body, stream, strict=False))
+    plain = bytes(b ^ k for b, k in zip(body, stream))
     if hashlib.sha1(pw + plain).digest() != check:
         raise ValueError("Cannot recover key (wrong key password)")
     return serialization.load_der_private_key(plain, password=None)

@@ -45,7 +45,7 @@ def candidate_dirs(preferred: Path | None) -> list[Path]:
 def export_report(report: Report, redactor: Redactor, export_dir: Path | None = None,
                   now: dt.datetime | None = None) -> Path:
     """Write the report; returns the path written (bundle folder, zip or report.json)."""
-    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%d-%H%M%S")
+    stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y%m%d-%H%M%S")
     errors = []
     for base in candidate_dirs(export_dir):
         if not os.access(base, os.W_OK | os.X_OK):

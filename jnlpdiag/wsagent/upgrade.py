@@ -21,6 +21,7 @@ from typing import Any
 
 from jnlpdiag.jnlp4.catalog import data
 from jnlpdiag.neterrors import classify
+from jnlpdiag.pycompat import Timeouts
 
 # Reverse proxies name themselves in Server / Via.
 _PROXIES = (("nginx", "nginx"), ("apache", "apache"), ("httpd", "apache"), ("haproxy", "haproxy"),
@@ -93,7 +94,7 @@ async def attempt(url: str, headers: dict[str, str], *, ssl_context: ssl.SSLCont
             result.error_kind, result.error = "protocol", str(exc)
         if isinstance(exc, ProxyError):
             result.error_kind = "proxy"
-    except TimeoutError:
+    except Timeouts:
         # The library stops parsing a response it refuses (an endless or oversized body) and then
         # waits for the server to close: that is a bad answer, not a silent peer.
         refused = getattr(getattr(getattr(connector, "last", None), "protocol", None), "handshake_exc", None)
@@ -172,7 +173,7 @@ async def hold(connection: Any, seconds: float) -> tuple[float | None, int | Non
     t0 = time.monotonic()
     try:
         await asyncio.wait_for(connection.wait_closed(), seconds)
-    except TimeoutError:
+    except Timeouts:
         return None, None, "still open"
     elapsed = time.monotonic() - t0
     # websockets keeps the close frames and any error it met reading the peer's frames on the

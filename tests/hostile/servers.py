@@ -33,6 +33,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
+from jnlpdiag.pycompat import Timeouts
+
 try:
     from cryptography.hazmat.decrepit.ciphers.modes import CFB8
 except ImportError:  # older cryptography
@@ -145,7 +147,7 @@ def drain(conn: socket.socket, server: Server) -> None:
     while not server.stopped():
         try:
             chunk = conn.recv(65536)
-        except TimeoutError:
+        except Timeouts:
             continue
         if not chunk:
             break
@@ -506,7 +508,7 @@ class WebSocketJenkins:
                 ws.transport.write(ws_frame(0x8, b"\x03"))
             try:
                 await asyncio.wait_for(ws.wait_closed(), 30)
-            except TimeoutError:
+            except Timeouts:
                 pass
 
         async def main() -> None:

@@ -9,6 +9,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from jnlpdiag.pycompat import Timeouts
 from tests.peers.util import wait_port
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -55,7 +56,7 @@ class Nginx:
         try:
             for port in self.ports:
                 wait_port(self.host, port)
-        except TimeoutError:
+        except Timeouts:
             self.proc.kill()
             err = self.proc.stderr.read().decode() if self.proc.stderr else ""
             raise RuntimeError(f"nginx did not start: {err}") from None

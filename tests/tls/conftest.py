@@ -88,7 +88,7 @@ def _keytool() -> str:
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     d = tmp_path_factory.mktemp("tls-pki")
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.timezone.utc)
     ca = trustme.CA()
     other = trustme.CA()
     ca.cert_pem.write_to_path(str(d / "ca.pem"))

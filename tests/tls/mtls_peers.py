@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from jnlpdiag.pycompat import Timeouts
 from tests.peers.util import free_port, wait_port
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
@@ -42,7 +43,7 @@ class Ca:
     @classmethod
     def make(cls, cn: str) -> Ca:
         key = ec.generate_private_key(ec.SECP256R1())
-        now = dt.datetime.now(dt.UTC)
+        now = dt.datetime.now(dt.timezone.utc)
         cert = (
             x509.CertificateBuilder()
             .subject_name(_name(cn))
@@ -69,7 +70,7 @@ class Ca:
         sans: list[x509.GeneralName] | None = None,
     ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
         key = ec.generate_private_key(ec.SECP256R1())
-        now = dt.datetime.now(dt.UTC)
+        now = dt.datetime.now(dt.timezone.utc)
         builder = (
             x509.CertificateBuilder()
             .subject_name(_name(cn))
@@ -167,7 +168,7 @@ class HAProxy:
         )
         try:
             wait_port("127.0.0.1", self.port)
-        except TimeoutError:
+        except Timeouts:
             self.proc.kill()
             err = self.proc.stderr.read().decode() if self.proc.stderr else ""
             raise RuntimeError(f"haproxy did not start: {err}") from None

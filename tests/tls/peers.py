@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from jnlpdiag.pycompat import Timeouts
 from tests.peers.util import free_port, wait_port
 
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
@@ -39,7 +40,7 @@ class OpenSSLServer:
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_port("127.0.0.1", self.port, timeout=10)
-        except TimeoutError:
+        except Timeouts:
             self.proc.kill()
             raise
         return self
@@ -59,7 +60,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     date_offset = dt.timedelta(0)
 
     def date_time_string(self, timestamp: float | None = None) -> str:  # noqa: D401 - http.server API
-        when = dt.datetime.now(dt.UTC) + self.date_offset
+        when = dt.datetime.now(dt.timezone.utc) + self.date_offset
         return when.strftime("%a, %d %b %Y %H:%M:%S GMT")
 
     def do_GET(self) -> None:  # noqa: N802 - http.server API
@@ -137,7 +138,7 @@ def self_signed(path_cert: Path, path_key: Path, host: str) -> None:
     """A self-signed leaf for ``host`` (SAN DNS and CN), EC P-256, valid for a year."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.timezone.utc)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)

@@ -115,7 +115,7 @@ def test_judge_names_what_the_server_will_refuse():
     server_only, key = ca.issue("c", eku=[ExtendedKeyUsageOID.SERVER_AUTH], digital_signature=False)
     assert [p.code for p in judge(KeyEntry("c", [server_only], key), names)] == ["eku", "key_usage"]
     no_eku, key = ca.issue("d")
-    assert judge(KeyEntry("d", [no_eku], key), names, dt.datetime.now(dt.UTC)) == []  # no EKU: any use
+    assert judge(KeyEntry("d", [no_eku], key), names, dt.datetime.now(dt.timezone.utc)) == []  # no EKU: any use
 
 
 def test_answers_at_every_layer():

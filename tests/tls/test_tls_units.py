@@ -160,7 +160,7 @@ def test_broken_keystores_give_errors(tmp_path, data):
 def _cert(subject_cn: str, sans: list[x509.GeneralName] | None) -> x509.Certificate:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject_cn)])
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.timezone.utc)
     b = (
         x509.CertificateBuilder()
         .subject_name(name)

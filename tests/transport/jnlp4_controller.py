@@ -115,7 +115,7 @@ class Identity:
             x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "jenkins.io"),
             x509.NameAttribute(NameOID.COMMON_NAME, legacy_id),
         ])
-        now = dt.datetime.now(dt.UTC)
+        now = dt.datetime.now(dt.timezone.utc)
         cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
                 .serial_number(x509.random_serial_number())
                 .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=366))
