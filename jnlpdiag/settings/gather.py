@@ -84,10 +84,12 @@ def from_environment(env: Mapping[str, str]) -> Layered:
 
     env_set("url", "JENKINS_URL")
     env_set("secret", "JENKINS_SECRET", Secret)
-    if env.get("JENKINS_AGENT_NAME"):
-        env_set("name", "JENKINS_AGENT_NAME")
+    # The entrypoint does `if [ -n "$JENKINS_NAME" ]; then JENKINS_AGENT_NAME="$JENKINS_NAME"`: the
+    # legacy name wins (data/inbound-agent-image.json, docker-inbound-agent commit 88b418b).
+    if env.get("JENKINS_NAME"):
+        env_set("name", "JENKINS_NAME")
     else:
-        env_set("name", "JENKINS_NAME")  # legacy name, still read by the entrypoint
+        env_set("name", "JENKINS_AGENT_NAME")
     env_set("tunnel", "JENKINS_TUNNEL")
     # The entrypoint adds -webSocket only for exactly the string "true".
     if env.get("JENKINS_WEB_SOCKET") == "true":
