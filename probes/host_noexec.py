@@ -24,6 +24,7 @@ from typing import Any
 from jnlpdiag.agent import AgentDir, agent_dirs
 from jnlpdiag.fixcatalog import fix
 from jnlpdiag.hostinfo import mountinfo
+from jnlpdiag.hostinfo.agentns import agent_namespaces, in_root
 from jnlpdiag.hostinfo.data import hostchecks
 from jnlpdiag.hostinfo.execproof import ExecProof, prove_exec
 from jnlpdiag.hostinfo.units import human_bytes
@@ -95,11 +96,16 @@ def _nearest_existing(path: str) -> tuple[str, bool]:
             here = os.path.dirname(here)
 
 
-async def inspect_dir(entry: AgentDir, mounts: list[mountinfo.Mount], timeout: float) -> DirState:
+async def inspect_dir(entry: AgentDir, mounts: list[mountinfo.Mount], timeout: float, root: str = "/") -> DirState:
+    """``root``: where the agent's filesystem is reached from here (``/proc/<pid>/root`` when the agent
+    lives in another mount namespace; the kernel applies the agent's mount flags to paths under it)."""
     state = DirState(entry)
     try:
-        state.inspected, state.exists = _nearest_existing(entry.path)
-        real = os.path.realpath(state.inspected)
+        here, state.exists = _nearest_existing(in_root(root, entry.path))
+        # Symlinks inside another mount namespace resolve against its root, not ours: not followed.
+        real = os.path.realpath(here) if root == "/" else here
+        rel = os.path.relpath(here, root)
+        state.inspected = here if root == "/" else "/" if rel == "." else "/" + rel
         st = os.stat(real)
         vfs = os.statvfs(real)
     except OSError as exc:
@@ -110,7 +116,7 @@ async def inspect_dir(entry: AgentDir, mounts: list[mountinfo.Mount], timeout: f
     state.read_only = bool(vfs.f_flag & os.ST_RDONLY)
     state.free_bytes = vfs.f_bavail * vfs.f_frsize
     state.free_inodes = vfs.f_favail if vfs.f_files else None  # some filesystems report no inodes
-    state.mount = mountinfo.mount_for(real, mounts, st.st_dev)
+    state.mount = mountinfo.mount_for(real if root == "/" else state.inspected, mounts, st.st_dev)
     state.writable = not state.read_only and os.access(real, os.W_OK | os.X_OK)
     if state.exists and state.writable:
         state.proof = await prove_exec(real, timeout)
@@ -250,12 +256,26 @@ class HostNoexecProbe(Probe[HostNoexecFacts]):
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
         view = ctx.agent
         dirs = agent_dirs(view)
+        root: str | None = "/"
+        whose: int | str = "self"
+        if view.pid is not None:
+            ns = agent_namespaces(view.pid)
+            if ns.differs("mnt"):  # a debug container or the node: judge the agent's mounts, not ours
+                root, whose = ns.root, view.pid
+        if root is None:
+            yield ctx.finding(
+                f"{self.id}.namespace", Status.SKIP,
+                f"Agent process {view.pid} has its own mount namespace and its files are not readable from here",
+                detail="Its temp and work directories can only be judged through /proc/<pid>/root, which needs the "
+                       "agent's user or CAP_SYS_PTRACE (kubectl debug --profile=general), or run jnlpdiag inside "
+                       "the agent's container.", evidence={"pid": view.pid})
+            return
         try:
-            mounts = mountinfo.read()
+            mounts = mountinfo.read(whose)
         except OSError:
             mounts = []  # hidepid or a locked-down /proc: statvfs still gives the flags
         timeout = ctx.step_timeout(cap=15)
-        states = await asyncio.gather(*(inspect_dir(d, mounts, timeout) for d in dirs))
+        states = await asyncio.gather(*(inspect_dir(d, mounts, timeout, root) for d in dirs))
         suggest = _suggest(list(states), view.user_home)
         published = []
         for s in states:

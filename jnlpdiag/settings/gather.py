@@ -10,6 +10,7 @@ b066c0a962c0aa8ebf9f6a247423ddce3d5e188a); see docs/settings.md.
 from __future__ import annotations
 
 import os
+import pwd
 import select
 import shlex
 import time
@@ -142,6 +143,11 @@ def pick_process(spec: str) -> AgentProcess | None:
         return None
     if spec == "auto":
         procs = find_agent_processes()
+        if len(procs) > 1:
+            # From a node or a shared PID namespace several agents are visible: never guess which.
+            listing = "; ".join(describe_candidate(p) for p in procs[:20])
+            raise SettingsError(f"--from-process auto found {len(procs)} agent processes: {listing}. "
+                                "Choose one with --from-process PID (or none)")
         return procs[0] if procs else None
     if not (spec.isascii() and spec.isdigit()):
         raise SettingsError(f"--from-process expects auto, none or a PID, not {spec!r}")
@@ -149,6 +155,20 @@ def pick_process(spec: str) -> AgentProcess | None:
     if proc is None:
         raise SettingsError(f"--from-process {spec}: no agent.jar process with that PID (or no right to read it)")
     return proc
+
+
+def describe_candidate(proc: AgentProcess) -> str:
+    """``PID 123 (user jenkins, agent.jar /usr/share/jenkins/agent.jar, other mount namespace)``."""
+    from jnlpdiag.hostinfo.agentns import namespace_id
+
+    try:
+        uid = os.stat(f"/proc/{proc.pid}").st_uid
+        user = pwd.getpwuid(uid).pw_name
+    except (OSError, KeyError):
+        user = "?"
+    jar = proc.agent_jar or "-cp (hudson.remoting.jnlp.Main)"
+    own = namespace_id(proc.pid, "mnt") == namespace_id("self", "mnt")
+    return f"PID {proc.pid} (user {user}, {jar}{'' if own else ', other mount namespace'})"
 
 
 def read_secret_file(path: str, wait: float = 10.0) -> Secret:

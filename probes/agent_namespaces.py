@@ -1,0 +1,83 @@
+"""agent.namespaces: is jnlpdiag looking at the agent from the agent's side?
+
+From a debug container (``kubectl debug --target``) or the node, the agent process is visible but
+lives in other namespaces (:mod:`jnlpdiag.hostinfo.agentns`). This probe says which namespaces the
+agent shares with jnlpdiag and what that means for the other verdicts: files are read through
+``/proc/<pid>/root`` (host.noexec judges the agent's own mounts), while the network checks run from
+jnlpdiag's network namespace; when that is not the agent's, their verdicts describe another place.
+It also reports the agent's ``JENKINS_*`` environment (never the secret) and the version of the
+agent's java from its ``release`` file in the agent's filesystem (read, not run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+
+from jnlpdiag.hostinfo.agentns import AgentNamespaces, agent_namespaces, in_root
+from jnlpdiag.hostinfo.procenv import read_environ
+from jnlpdiag.inboundimage import judged_variables
+from jnlpdiag.model import Finding, Fix, Layer, Status
+from jnlpdiag.probe import Context, Probe
+
+
+def release_version(root: str, java: str | None) -> str | None:
+    """JAVA_VERSION from ``<java home>/release`` in the agent's filesystem (``java`` as the agent names it)."""
+    if not java:
+        return None
+    home = os.path.dirname(os.path.dirname(java))
+    try:
+        with open(in_root(root, os.path.join(home, "release")), encoding="utf-8", errors="replace") as fh:
+            for line in fh.read(64 * 1024).splitlines():
+                if line.startswith("JAVA_VERSION="):
+                    return line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        return None
+    return None
+
+
+class AgentNamespacesProbe(Probe):
+    id = "agent.namespaces"
+    layer = Layer.HOST
+    description = "Which namespaces the agent process shares with jnlpdiag, and from where the checks ran"
+
+    async def run(self, ctx: Context) -> AsyncIterator[Finding]:
+        view = ctx.agent
+        if view.pid is None:
+            yield ctx.finding(self.id, Status.SKIP, "No agent process selected: everything is judged from this shell",
+                              detail="Give --from-process PID (or auto) to judge a running agent from its own side.")
+            return
+        ns: AgentNamespaces = await asyncio.to_thread(agent_namespaces, view.pid)
+        env = await asyncio.to_thread(read_environ, view.pid, judged_variables())
+        exe = view.argv[0] if view.argv else None
+        if ns.root is not None and view.java is not None:
+            exe = view.java.executable
+        java_release = await asyncio.to_thread(release_version, ns.root, exe) if ns.root else None
+        evidence = {**ns.to_dict(), "agent_environment": env, "agent_java": exe,
+                    "agent_java_version": java_release,
+                    "agent_java_version_from": "its release file (read, not run)" if java_release else None}
+        where = []
+        if ns.differs("mnt"):
+            where.append(f"its files are read through {ns.root}" if ns.root else "its files are not readable from here")
+        if ns.differs("pid"):
+            where.append("it is in another PID namespace")
+        if ns.differs("net"):
+            yield ctx.finding(
+                f"{self.id}.network", Status.WARN,
+                f"The network checks ran from jnlpdiag's network namespace, not agent process {view.pid}'s",
+                detail="Routes, DNS, proxies reachable and egress policy can differ between the two; discovery, tcp, "
+                       "tls.* and websocket verdicts describe jnlpdiag's position. Run jnlpdiag in the agent's network "
+                       "namespace (a debug container in the agent's pod shares it).",
+                evidence=evidence, fixes=[Fix(
+                    "Run the checks inside the agent's network namespace",
+                    (f"nsenter --target {view.pid} --net -- python3 jnlpdiag.pyz check --from-process {view.pid}",
+                     "# Kubernetes: kubectl debug -it POD --image=... --target=jnlp (shares the pod's network)"))])
+        shared = [k for k, v in ns.shared.items() if v]
+        yield ctx.finding(
+            self.id, Status.PASS,
+            f"Agent process {view.pid}: " + ("; ".join(where) if where else "same namespaces as jnlpdiag")
+            + (f"; java {java_release} (from its release file)" if java_release else ""),
+            detail=f"Shared with jnlpdiag: {', '.join(shared) or 'none'}. Network checks ran "
+                   + ("in the agent's network namespace." if ns.shared.get("net") else "from jnlpdiag's own namespace."),
+            evidence=evidence)
