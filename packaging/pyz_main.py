@@ -117,11 +117,13 @@ def main():
         code = (f"import sys; sys.path[:0] = {path!r}; sys.argv[0] = 'jnlpdiag'; "
                 "from jnlpdiag.cli import main; sys.exit(main())")
         env = dict(os.environ, JNLPDIAG_PYZ=archive)
-        # Ctrl-C reaches the child through the terminal's process group; the parent waits for it.
+        child = subprocess.Popen([sys.executable, "-I", "-B", "-c", code] + sys.argv[1:], env=env)
+        # Only now: an ignored SIGINT would be inherited, and Python would then not turn Ctrl-C into
+        # KeyboardInterrupt in the child. Ctrl-C reaches the child through the terminal's process
+        # group; the parent waits for it.
         forwarded[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
         for sig in (signal.SIGTERM, signal.SIGHUP):
             forwarded[sig] = signal.signal(sig, forward)
-        child = subprocess.Popen([sys.executable, "-I", "-B", "-c", code] + sys.argv[1:], env=env)
         while True:
             try:
                 returncode = child.wait()

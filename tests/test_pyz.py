@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -167,3 +169,43 @@ def test_unsupported_python_is_told_what_to_do(pyz, tmp_path):
     done = subprocess.run([python, "-I", str(pyz), "--version"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 3
     assert "has no build for cp38-" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(("sig", "to_group"), [(signal.SIGTERM, False), (signal.SIGINT, True)], ids=["sigterm", "ctrl-c"])
+def test_signals_end_the_tool_and_remove_the_unpacked_wheels(pyz, tmp_path, sig, to_group):
+    """SIGTERM to the pyz is forwarded to the tool; Ctrl-C (SIGINT to the whole process group, as a
+    terminal sends it) reaches the tool as KeyboardInterrupt. Either way the private dir is removed."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["TMPDIR"] = str(tmp)
+    proc = subprocess.Popen([sys.executable, "-I", str(pyz), "logs", "-"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _tool_started(proc.pid):
+            time.sleep(0.1)
+        time.sleep(1.5)  # let it import and block reading stdin
+        assert [p for p in tmp.iterdir() if p.name.startswith("jnlpdiag-pyz-")], "no private dir while running"
+        if to_group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode in (130, 143, 128 + sig), (proc.returncode, err)
+    assert b"Traceback" not in err
+    assert not list(tmp.iterdir()), "the unpacked wheels were left behind"
+
+
+def _tool_started(parent: int) -> bool:
+    """The pyz has started its child interpreter (the tool)."""
+    try:
+        children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    except OSError:
+        return False
+    return any(b"jnlpdiag.cli" in Path(f"/proc/{c}/cmdline").read_bytes() for c in children)
