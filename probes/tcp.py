@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from jnlpdiag.fixcatalog import fix
+from jnlpdiag.hostport import split_host_port
 from jnlpdiag.http import Proxy, resolve
-from jnlpdiag.javaint import parse_int
 from jnlpdiag.jnlp4 import ack
 from jnlpdiag.jnlp4.session import Jnlp4Session, StepFailed
 from jnlpdiag.model import Finding, Layer, Status
@@ -38,30 +38,6 @@ _MAX_HELLO_ANSWER = 8192
 # The premises a failure here disproves (model.PREMISES): what rests on them is folded under it.
 _UNREACHABLE = ("agent-port-reachable", "agent-port-is-listener")
 _NOT_LISTENER = ("agent-port-is-listener",)
-
-
-def split_host_port(value: str) -> tuple[str | None, int | None]:
-    """remoting ``HostPort``: ``HOST:PORT``, ``HOST:``, ``:PORT``, ``[v6addr]:PORT``."""
-    value = value.strip()
-    if value.startswith("["):
-        end = value.find("]")
-        if end < 0 or value[end + 1 : end + 2] != ":":
-            raise ValueError(f"Invalid HOST:PORT value: {value}")
-        host, port_s = value[1:end], value[end + 2 :]
-    else:
-        if ":" not in value:
-            raise ValueError(f"Invalid HOST:PORT value: {value}")
-        host, _, port_s = value.rpartition(":")
-    port = None
-    if port_s:
-        # remoting's HostPort: Integer.parseInt, then the range check (its message, verbatim).
-        java_port = parse_int(port_s)
-        if java_port is None:
-            raise ValueError(f'For input string: "{port_s}"')
-        if not 0 < java_port < 65536:
-            raise ValueError(f"Port {port_s} out of valid range [0, 65535)")
-        port = java_port
-    return host or None, port
 
 
 def parse_hello(data: bytes) -> dict[str, str] | None:

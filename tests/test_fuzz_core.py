@@ -11,8 +11,9 @@ import asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jnlpdiag.probes.discovery import parse_identity
-from jnlpdiag.probes.tcp import describe_answer, parse_hello, split_host_port
+from jnlpdiag.probes.tcp import describe_answer, parse_hello
 
+from jnlpdiag.hostport import split_host_port
 from jnlpdiag.http import HttpError, parse_head
 from jnlpdiag.proxyroute import should_proxy
 from jnlpdiag.report import Report

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from jnlpdiag.hostport import split_host_port
 from jnlpdiag.model import Finding, Fix, Layer, Status
 from jnlpdiag.pycompat import Timeouts
 from jnlpdiag.redact import Redactor
@@ -79,11 +80,15 @@ def targets_for(settings: Settings) -> list[Target]:
     if url:
         found.append(url)
     for value in (settings.tunnel, settings.direct):
-        if value and value.startswith(":") and url:  # -tunnel :PORT means the URL's host
-            value = f"{url[0]}{value}"
-        hp = _host_port(value, 0)
-        if hp and hp[1]:
-            found.append(hp)
+        if not value:
+            continue
+        try:  # read as agent.jar reads it (jnlpdiag.hostport)
+            host, port = split_host_port(value)
+        except ValueError:
+            continue
+        host = host or (url[0] if url else None)  # -tunnel :PORT means the URL's host
+        if host and port:
+            found.append((host, port))
     for value in (settings.http_proxy, settings.https_proxy, settings.jnlp_url):
         hp = _host_port(value, 3128 if value and "proxy" in (value or "") else 80)
         if hp:

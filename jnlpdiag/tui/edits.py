@@ -12,6 +12,7 @@ import os
 from typing import Any
 from urllib.parse import urlsplit
 
+from jnlpdiag.hostport import split_host_port
 from jnlpdiag.settings import Settings
 
 EDITABLE = ("url", "name", "tunnel", "websocket", "ca_file", "java")
@@ -27,14 +28,14 @@ def current_values(settings: Settings) -> dict[str, Any]:
 
 
 def _tunnel(value: str) -> str:
-    host, sep, port = value.rpartition(":")
-    if not sep:
+    if ":" not in value:
         raise EditError(f"Tunnel {value!r}: expected HOST:PORT, HOST: or :PORT")
-    if host.startswith("[") != host.endswith("]"):
-        raise EditError(f"Tunnel {value!r}: unbalanced [ ] around an IPv6 address")
-    if port and not (port.isdigit() and 0 < int(port) < 65536):
-        raise EditError(f"Tunnel {value!r}: port must be 1-65535")
-    if not host and not port:
+    try:
+        host, port = split_host_port(value)  # as agent.jar reads it
+    except ValueError as exc:
+        why = "port must be 1-65535" if "range" in str(exc) or "input string" in str(exc) else str(exc)
+        raise EditError(f"Tunnel {value!r}: {why}") from None
+    if host is None and port is None:
         raise EditError("Tunnel ':' names neither a host nor a port")
     return value
 
