@@ -89,14 +89,13 @@ def tls_endpoints(settings: Settings, final_url: str | None) -> tuple[list[Endpo
 
 
 async def resolve(host: str, port: int, timeout: float) -> list[tuple[Any, ...]]:
-    """(family, sockaddr) pairs, IPv4 first as the JVM prefers (``java.net.preferIPv6Addresses=false``)."""
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout)
-    except UnicodeError:
-        from jnlpdiag.http import invalid_host
+    """(family, sockaddr) pairs in the JVM's order: IPv4 first (``java.net.preferIPv6Addresses=false``).
 
-        raise invalid_host(host) from None
+    The lookup itself is the one resolver, :func:`jnlpdiag.http.resolve`; only the order is the JVM's.
+    """
+    from jnlpdiag.http import resolve as lookup  # where used: tls.versions (benchmarked) needs no HTTP client
+
+    infos = await asyncio.wait_for(lookup(host, port), timeout)
     seen: set[Any] = set()
     out: list[tuple[Any, ...]] = []
     for family, _type, _proto, _canon, sockaddr in sorted(infos, key=lambda i: i[0] != socket.AF_INET):
