@@ -5,6 +5,8 @@ lives in other namespaces (:mod:`jnlpdiag.hostinfo.agentns`). This probe says wh
 agent shares with jnlpdiag and what that means for the other verdicts: files are read through
 ``/proc/<pid>/root`` (host.noexec judges the agent's own mounts), while the network checks run from
 jnlpdiag's network namespace; when that is not the agent's, their verdicts describe another place.
+As root it then enters the agent's network namespace in a child (setns) for one TCP connect to the
+controller, beside the same connect from jnlpdiag's, so the report says whether that matters.
 It also reports the agent's ``JENKINS_*`` environment (never the secret) and the version of the
 agent's java from its ``release`` file in the agent's filesystem (read, not run).
 """
@@ -14,8 +16,10 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlsplit
 
-from jnlpdiag.hostinfo.agentns import AgentNamespaces, agent_namespaces, in_root
+from jnlpdiag.hostinfo.agentns import AgentNamespaces, agent_namespaces, connect_here, connect_in_netns, in_root
 from jnlpdiag.hostinfo.procenv import read_environ
 from jnlpdiag.inboundimage import judged_variables
 from jnlpdiag.model import Finding, Fix, Layer, Status
@@ -63,16 +67,7 @@ class AgentNamespacesProbe(Probe):
         if ns.differs("pid"):
             where.append("it is in another PID namespace")
         if ns.differs("net"):
-            yield ctx.finding(
-                f"{self.id}.network", Status.WARN,
-                f"The network checks ran from jnlpdiag's network namespace, not agent process {view.pid}'s",
-                detail="Routes, DNS, proxies reachable and egress policy can differ between the two; discovery, tcp, "
-                       "tls.* and websocket verdicts describe jnlpdiag's position. Run jnlpdiag in the agent's network "
-                       "namespace (a debug container in the agent's pod shares it).",
-                evidence=evidence, fixes=[Fix(
-                    "Run the checks inside the agent's network namespace",
-                    (f"nsenter --target {view.pid} --net -- python3 jnlpdiag.pyz check --from-process {view.pid}",
-                     "# Kubernetes: kubectl debug -it POD --image=... --target=jnlp (shares the pod's network)"))])
+            yield await self._network(ctx, view.pid, evidence)
         shared = [k for k, v in ns.shared.items() if v]
         yield ctx.finding(
             self.id, Status.PASS,
@@ -81,3 +76,46 @@ class AgentNamespacesProbe(Probe):
             detail=f"Shared with jnlpdiag: {', '.join(shared) or 'none'}. Network checks ran "
                    + ("in the agent's network namespace." if ns.shared.get("net") else "from jnlpdiag's own namespace."),
             evidence=evidence)
+
+    async def _network(self, ctx: Context, pid: int, evidence: dict[str, Any]) -> Finding:
+        """The agent is in another network namespace. As root, one TCP connect to the controller from
+        each namespace shows whether the difference matters; otherwise say what the verdicts describe."""
+        fixes = [Fix("Run the checks inside the agent's network namespace",
+                     (f"nsenter --target {pid} --net -- python3 jnlpdiag.pyz check --from-process {pid}",
+                      "# Kubernetes: kubectl debug -it POD --image=... --target=jnlp (shares the pod's network)"))]
+        fid = f"{self.id}.network"
+        detail = ("Routes, DNS, proxies and egress policy can differ between the two namespaces; the discovery, tcp, "
+                  "tls.* and websocket verdicts describe jnlpdiag's position.")
+        url = ctx.jenkins_url()
+        parts = urlsplit(url) if url else None
+        if parts is None or not parts.hostname or os.geteuid() != 0:
+            why = "not root: cannot enter it" if parts and parts.hostname else "no Jenkins URL to try from it"
+            return ctx.finding(fid, Status.WARN,
+                               f"The network checks ran from jnlpdiag's network namespace, not agent process {pid}'s",
+                               detail=f"{detail} ({why}.)", evidence=evidence, fixes=fixes)
+        host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+        timeout = ctx.step_timeout(cap=10)
+        theirs, ours = await asyncio.gather(asyncio.to_thread(connect_in_netns, pid, host, port, timeout),
+                                            asyncio.to_thread(connect_here, host, port, timeout))
+        evidence = {**evidence, "controller": f"{host}:{port}", "connect_from_agent_namespace": theirs,
+                    "connect_from_jnlpdiag_namespace": ours}
+        if theirs.startswith("setns"):
+            return ctx.finding(fid, Status.WARN,
+                               f"The network checks ran from jnlpdiag's network namespace, not agent process {pid}'s",
+                               detail=f"{detail} Entering the agent's namespace failed ({theirs}).", evidence=evidence,
+                               fixes=fixes)
+        if theirs != "connected" and ours == "connected":
+            return ctx.finding(
+                fid, Status.FAIL,
+                f"From agent process {pid}'s network namespace {host}:{port} is not reachable ({theirs}); "
+                "from jnlpdiag's it is",
+                detail=f"{detail} Here they differ: the agent's own route to the controller fails.",
+                evidence=evidence, fixes=fixes)
+        same = theirs == ours
+        return ctx.finding(
+            fid, Status.WARN,
+            f"The network checks ran from jnlpdiag's network namespace, not agent process {pid}'s "
+            f"({host}:{port} from the agent's: {theirs}; from jnlpdiag's: {ours})",
+            detail=detail + (" A TCP connect to the controller gives the same result from both." if same else
+                             " Failures above may be jnlpdiag's own; the agent reaches the controller."),
+            evidence=evidence, fixes=fixes)

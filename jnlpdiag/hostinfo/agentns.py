@@ -15,6 +15,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from jnlpdiag.pycompat import Timeouts
+
 KINDS = ("mnt", "net", "pid", "user", "uts")
 
 
@@ -66,3 +68,49 @@ def agent_root(pid: int | None, same_mounts: bool | None = True) -> str | None:
 def in_root(root: str, path: str) -> str:
     """``path`` as the agent names it, reachable from here through ``root``."""
     return path if root == "/" else os.path.join(root, path.lstrip("/"))
+
+
+# Run in a child (``python -I -S``): setns(2) into the agent's network namespace (CLONE_NEWNET
+# 0x40000000, needs CAP_SYS_ADMIN), then one TCP connect. Standard library only. Name resolution
+# still uses jnlpdiag's /etc/resolv.conf and /etc/hosts (only the network namespace is entered).
+_CONNECT_CHILD = """
+import ctypes, os, socket, sys
+pid, host, port, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+libc = ctypes.CDLL(None, use_errno=True)
+fd = os.open("/proc/%s/ns/net" % pid, os.O_RDONLY)
+if libc.setns(fd, 0x40000000) != 0:
+    print("setns: " + os.strerror(ctypes.get_errno()))
+    sys.exit(0)
+try:
+    socket.create_connection((host, port), timeout).close()
+    print("connected")
+except socket.timeout:
+    print("timed out")
+except OSError as exc:
+    print(exc.strerror or str(exc))
+"""
+
+
+def connect_in_netns(pid: int, host: str, port: int, timeout: float) -> str:
+    """``connected`` or the error text of a TCP connect to host:port from ``pid``'s network namespace."""
+    import subprocess
+    import sys
+
+    try:
+        done = subprocess.run([sys.executable, "-I", "-S", "-c", _CONNECT_CHILD, str(pid), host, str(port), str(timeout)],
+                              capture_output=True, text=True, timeout=timeout + 10)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"could not run the check: {exc}"
+    return (done.stdout.strip().splitlines() or [done.stderr.strip()[-200:] or f"exit {done.returncode}"])[-1]
+
+
+def connect_here(host: str, port: int, timeout: float) -> str:
+    import socket
+
+    try:
+        socket.create_connection((host, port), timeout).close()
+        return "connected"
+    except Timeouts:
+        return "timed out"
+    except OSError as exc:
+        return exc.strerror or str(exc)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import time
 import uuid
@@ -88,8 +89,8 @@ def stop(proc: subprocess.Popen) -> None:
     proc.wait(timeout=10)
 
 
-def findings(pid: int, *probes: str) -> dict[str, dict]:
-    args = ["check", "--json", "--from-process", str(pid), "--timeout", "5"]
+def findings(pid: int, *probes: str, extra: tuple[str, ...] = ()) -> dict[str, dict]:
+    args = ["check", "--json", "--from-process", str(pid), "--timeout", "5", *extra]
     for p in probes:
         args += ["--probe", p]
     r = run_cli(*args, env=clean_env())
@@ -125,26 +126,35 @@ def test_noexec_tmpdir_env_and_java_of_an_agent_in_another_mount_namespace(tmp_p
         stop(proc)
 
 
-def test_network_checks_say_they_ran_from_another_network_namespace(tmp_path, agent_jar):
+def test_the_agents_own_route_to_the_controller_is_tried_from_its_network_namespace(tmp_path, agent_jar):
+    """The controller listens on 127.0.0.1 in jnlpdiag's namespace; the agent runs in an `ip netns`
+    namespace, whose loopback is another interface: jnlpdiag connects, the agent cannot."""
     needs("unshare", "mount", "ip")
     netns = f"jnlpdiag-{uuid.uuid4().hex[:8]}"
     subprocess.run(["ip", "netns", "add", netns], check=True)
     tmpdir = tmp_path / "agent-tmp"
     tmpdir.mkdir()
+    controller = socket.socket()
+    controller.bind(("127.0.0.1", 0))
+    controller.listen(8)
+    port = controller.getsockname()[1]
     try:
         proc = start_agent(["ip", "netns", "exec", netns], tmpdir, agent_jar)
         try:
             pid = agent_pid(proc)
             assert pid is not None
-            got = findings(pid, "agent.namespaces")
+            got = findings(pid, "agent.namespaces", extra=("--url", f"http://127.0.0.1:{port}/"))
             net = got["agent.namespaces.network"]
-            assert net["status"] == "warn" and f"not agent process {pid}'s" in net["title"], net
-            assert net["evidence"]["shared_with_jnlpdiag"]["net"] is False
+            ev = net["evidence"]
+            assert ev["shared_with_jnlpdiag"]["net"] is False
+            assert ev["connect_from_jnlpdiag_namespace"] == "connected"
+            assert ev["connect_from_agent_namespace"] != "connected"
+            assert net["status"] == "fail" and f"From agent process {pid}'s network namespace" in net["title"], net
             assert any(f"nsenter --target {pid} --net" in step for step in net["fixes"][0]["steps"])
-            assert "from jnlpdiag's own namespace" in got["agent.namespaces"]["detail"]
         finally:
             stop(proc)
     finally:
+        controller.close()
         subprocess.run(["ip", "netns", "delete", netns], check=False)
 
 
