@@ -33,7 +33,7 @@ def _jnlp(data: bytes) -> None:
 
 
 def _http_head(data: bytes) -> None:
-    from jnlpdiag.http import HttpError, parse_head
+    from jnlpdiag.httpclient import HttpError, parse_head
 
     try:
         parse_head(data)

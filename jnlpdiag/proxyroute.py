@@ -16,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from jnlpdiag.http import Proxy
+from jnlpdiag.httpclient import Proxy
 from jnlpdiag.settings import Settings
 
 DIRECT = "direct"

@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from jnlpdiag.settings.model import REDACTED
+from jnlpdiag.settings.values import REDACTED
 
 _MIN_SECRET_LEN = 4  # shorter values would redact ordinary words
 # Any run of this many characters of a known value (or of one of its encoded forms) is redacted:

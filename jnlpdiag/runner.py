@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, Union
 
 from jnlpdiag.agent import AgentView, build_agent_view
-from jnlpdiag.http import HttpError
+from jnlpdiag.httpclient import HttpError
 from jnlpdiag.model import Finding, Fix, Status, claim_id, fold, resolve_root, worst
 from jnlpdiag.probe import Context, DeadlineExceeded, Probe, RunState
 from jnlpdiag.pycompat import Timeouts

@@ -21,7 +21,7 @@ from jnlpdiag.tls.handshake import ALL_CIPHERS, Dest, Spec, handshake
 from .discovery import DiscoveryProbe
 
 if TYPE_CHECKING:  # imported where used: tls.versions, the benchmarked probe, needs neither
-    from jnlpdiag.http import Proxy
+    from jnlpdiag.httpclient import Proxy
 
 
 @dataclass

@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - older cryptography
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
-from jnlpdiag.http import HttpError, request
+from jnlpdiag.httpclient import HttpError, request
 from jnlpdiag.jnlp4.catalog import fix
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Probe

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from jnlpdiag.fixcatalog import fix
-from jnlpdiag.http import HttpError, Response, request
+from jnlpdiag.httpclient import HttpError, Response, request
 from jnlpdiag.javaint import parse_int, python_reads
 from jnlpdiag.model import Finding, Fix, Layer, Status
 from jnlpdiag.probe import Context, Facts, Probe

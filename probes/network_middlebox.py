@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from jnlpdiag.http import HttpError, request
+from jnlpdiag.httpclient import HttpError, request
 from jnlpdiag.jnlp4.catalog import fix
 from jnlpdiag.jnlp4.session import Jnlp4Session, StepFailed
 from jnlpdiag.model import Finding, Layer, Status

@@ -22,7 +22,7 @@ from typing import Any
 
 from jnlpdiag.fixcatalog import fix
 from jnlpdiag.hostport import split_host_port
-from jnlpdiag.http import Proxy, resolve
+from jnlpdiag.httpclient import Proxy, resolve
 from jnlpdiag.jnlp4 import ack
 from jnlpdiag.jnlp4.session import Jnlp4Session, StepFailed
 from jnlpdiag.model import Finding, Layer, Status

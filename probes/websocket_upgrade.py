@@ -33,7 +33,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from jnlpdiag.http import USER_AGENT, HttpError, Proxy, request
+from jnlpdiag.httpclient import USER_AGENT, HttpError, Proxy, request
 from jnlpdiag.jnlp4.catalog import fix, proxy_snippet
 from jnlpdiag.model import Finding, Fix, Layer, Status
 from jnlpdiag.probe import Context, Option, Probe

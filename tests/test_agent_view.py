@@ -19,7 +19,7 @@ from jnlpdiag.agent import NO_PROCESS, build_agent_view
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Probe
 from jnlpdiag.runner import run_sync
-from jnlpdiag.settings import Layered, Settings, gather
+from jnlpdiag.settings import Settings, SettingsLayer, gather
 from tests.peers.util import clean_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,7 +107,7 @@ def test_every_probe_judges_the_running_agent(agent_process: int, tmp_path: Path
     from jnlpdiag.probes.tcp import TcpProbe
 
     # jnlpdiag's own environment has no JVM options and no proxy: only the agent's does.
-    settings = gather(Layered(), clean_env(), process=str(agent_process))
+    settings = gather(SettingsLayer(), clean_env(), process=str(agent_process))
     settings.run.timeout = 3.0
     report = run_sync([TcpProbe, _Observe, _Observe2], settings)
     seen = {f.probe: f for f in report.findings}

@@ -14,7 +14,7 @@ from jnlpdiag.probes.discovery import parse_identity
 from jnlpdiag.probes.tcp import describe_answer, parse_hello
 
 from jnlpdiag.hostport import split_host_port
-from jnlpdiag.http import HttpError, parse_head
+from jnlpdiag.httpclient import HttpError, parse_head
 from jnlpdiag.proxyroute import should_proxy
 from jnlpdiag.report import Report
 from jnlpdiag.settings.agentargs import parse_agent_args

@@ -9,7 +9,7 @@ from typing import Any
 
 from jnlpdiag.localfile import LocalFileError, check_regular
 from jnlpdiag.options import Option, RunOptions, declared
-from jnlpdiag.settings import Layered, Secret, Settings, SettingsError, gather
+from jnlpdiag.settings import Secret, Settings, SettingsError, SettingsLayer, gather
 from jnlpdiag.usage import seconds
 
 
@@ -129,7 +129,7 @@ def run_options_from_args(args: argparse.Namespace) -> RunOptions:
 def settings_from_args(args: argparse.Namespace, env: dict[str, str] | None = None) -> Settings:
     """Merge flags with the .jnlp file, a running agent and the environment."""
     env = dict(os.environ) if env is None else env
-    flags = Layered()
+    flags = SettingsLayer()
 
     def flag(name: str, value: object, opt: str) -> None:
         flags.set(name, value, f"flag {opt}")

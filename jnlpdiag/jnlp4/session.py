@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jnlpdiag import pycompat
-from jnlpdiag.http import Proxy
+from jnlpdiag.httpclient import Proxy
 from jnlpdiag.jnlp4 import ack, preamble
 from jnlpdiag.jnlp4.framing import FrameError, unwrap_utf8, wrap_utf8
 from jnlpdiag.jnlp4.tls import MemoryTls, TlsError, TlsFacts

@@ -1,6 +1,6 @@
 """Settings: what the agent would use, gathered from flags, .jnlp, a running agent and env."""
 
-from jnlpdiag.settings.gather import Layered, SettingsError, gather
-from jnlpdiag.settings.model import REDACTED, Secret, Settings
+from jnlpdiag.settings.gather import SettingsError, SettingsLayer, gather
+from jnlpdiag.settings.values import REDACTED, Secret, Settings
 
-__all__ = ["REDACTED", "Layered", "Secret", "Settings", "SettingsError", "gather"]
+__all__ = ["REDACTED", "SettingsLayer", "Secret", "Settings", "SettingsError", "gather"]

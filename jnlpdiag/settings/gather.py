@@ -22,8 +22,8 @@ from typing import Any
 from jnlpdiag.pycompat import Timeouts
 from jnlpdiag.settings.agentargs import AgentArgs, parse_agent_args
 from jnlpdiag.settings.jnlpfile import read_jnlp_file
-from jnlpdiag.settings.model import Secret, Settings
 from jnlpdiag.settings.process import AgentProcess, find_agent_processes, inspect_process
+from jnlpdiag.settings.values import Secret, Settings
 
 
 class SettingsError(ValueError):
@@ -31,7 +31,7 @@ class SettingsError(ValueError):
 
 
 @dataclass
-class Layered:
+class SettingsLayer:
     """Values of one source with their origin label."""
 
     values: dict[str, Any] = field(default_factory=dict)
@@ -44,8 +44,8 @@ class Layered:
         self.origins[name] = origin
 
 
-def _from_agent_args(args: AgentArgs, label: str) -> Layered:
-    layer = Layered()
+def _from_agent_args(args: AgentArgs, label: str) -> SettingsLayer:
+    layer = SettingsLayer()
     layer.set("url", args.first("-url"), f"{label} -url")
     layer.set("name", args.name, f"{label} -name")
     secret = args.secret
@@ -65,16 +65,16 @@ def _from_agent_args(args: AgentArgs, label: str) -> Layered:
     return layer
 
 
-def from_environment(env: Mapping[str, str]) -> Layered:
+def from_environment(env: Mapping[str, str]) -> SettingsLayer:
     """The inbound-agent image's variables (docker-agent ``jenkins-agent``) and proxy variables."""
-    layer = Layered()
+    layer = SettingsLayer()
     # REMOTING_OPTS are appended to the agent's arguments by the entrypoint; lowest priority.
     remoting_opts = env.get("REMOTING_OPTS")
     if remoting_opts:
         try:
             extra = _from_agent_args(parse_agent_args(shlex.split(remoting_opts)), "env REMOTING_OPTS")
         except ValueError:
-            extra = Layered()
+            extra = SettingsLayer()
         layer.values.update(extra.values)
         layer.origins.update(extra.origins)
 
@@ -115,7 +115,7 @@ def from_environment(env: Mapping[str, str]) -> Layered:
     return layer
 
 
-def from_process(proc: AgentProcess) -> Layered:
+def from_process(proc: AgentProcess) -> SettingsLayer:
     label = f"process {proc.pid}"
     layer = _from_agent_args(parse_agent_args(proc.agent_args), label)
     layer.set("agent_pid", proc.pid, label)
@@ -129,7 +129,7 @@ def from_process(proc: AgentProcess) -> Layered:
     return layer
 
 
-def from_jnlp_file(path: str) -> Layered:
+def from_jnlp_file(path: str) -> SettingsLayer:
     try:
         args = read_jnlp_file(path)
     except ValueError as exc:
@@ -211,7 +211,7 @@ def _read_until_eof(fd: int, limit: int, wait: float) -> bytes:
 
 
 def gather(
-    flags: Layered,
+    flags: SettingsLayer,
     env: Mapping[str, str],
     jnlp_file: str | None = None,
     process: str = "auto",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 
-from jnlpdiag.http import client_ssl_context
+from jnlpdiag.httpclient import client_ssl_context
 from jnlpdiag.tls.keystore import AgentIdentity, KeyEntry
 
 if TYPE_CHECKING:

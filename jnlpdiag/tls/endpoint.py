@@ -91,9 +91,9 @@ def tls_endpoints(settings: Settings, final_url: str | None) -> tuple[list[Endpo
 async def resolve(host: str, port: int, timeout: float) -> list[tuple[Any, ...]]:
     """(family, sockaddr) pairs in the JVM's order: IPv4 first (``java.net.preferIPv6Addresses=false``).
 
-    The lookup itself is the one resolver, :func:`jnlpdiag.http.resolve`; only the order is the JVM's.
+    The lookup itself is the one resolver, :func:`jnlpdiag.httpclient.resolve`; only the order is the JVM's.
     """
-    from jnlpdiag.http import resolve as lookup  # where used: tls.versions (benchmarked) needs no HTTP client
+    from jnlpdiag.httpclient import resolve as lookup  # where used: tls.versions (benchmarked) needs no HTTP client
 
     infos = await asyncio.wait_for(lookup(host, port), timeout)
     seen: set[Any] = set()

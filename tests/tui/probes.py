@@ -16,7 +16,7 @@ import threading
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
-from jnlpdiag.http import HttpError, request
+from jnlpdiag.httpclient import HttpError, request
 from jnlpdiag.model import Finding, Fix, Layer, Status
 from jnlpdiag.probe import Context, Probe
 
