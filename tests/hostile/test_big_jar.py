@@ -41,15 +41,17 @@ def test_controller_serving_it(hostile, many_entries_jar):
     from tests.hostile.test_agent_jar_redirect import LISTENER
 
     jar = many_entries_jar.read_bytes()
-    serve = S.agent_jar_server(jar)
 
     def behaviour(conn: socket.socket, server: S.Server) -> None:
-        # The listener must pass for compat to download agent.jar at all.
-        if S.request_path(conn.recv(4096, socket.MSG_PEEK)).startswith("/tcpSlaveAgentListener/"):
-            S.read_head(conn, server)
+        # Jenkins pages, the listener (it must pass for compat to download agent.jar at all), the jar.
+        path = S.request_path(S.read_head(conn, server))
+        if path.startswith("/tcpSlaveAgentListener/"):
             conn.sendall(LISTENER)
-            return
-        serve(conn, server)
+        elif path.startswith("/jnlpJars/agent.jar"):
+            conn.sendall(S.http_response("200 OK", S.JENKINS_HEADERS + "Content-Type: application/java-archive\r\n",
+                                         jar))
+        else:
+            conn.sendall(S.jenkins_page(path) or S.http_response("404 Not Found", S.JENKINS_HEADERS, b"Not Found"))
 
     with S.Server(behaviour) as peer:
         out = hostile("--url", peer.url, "--probe", "discovery", "--probe", "compat")
