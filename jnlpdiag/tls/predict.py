@@ -105,15 +105,46 @@ def predict(
     now: dt.datetime | None = None,
     keystore_error: str | None = None,
 ) -> Prediction:
+    """The JVM's handshake with ``server``, step by step as JSSE meets them; the first step that
+    fails is the prediction."""
     now = now or dt.datetime.now(dt.timezone.utc)
     # 0. the key store; agent.jar's own context (-noCertificateCheck, -cert) does not load it
+    failed = _key_store(jvm, keystore_error, no_certificate_check, agent_certs)
+    if failed:
+        return failed
+    # 1. protocols
+    version = _protocol(jvm, server)
+    if isinstance(version, Prediction):
+        return version
+    # 2. cipher suites of that version
+    suite = _suite(jvm, server, version)
+    if isinstance(suite, Prediction):
+        return suite
+    ok_kw: dict[str, Any] = {"version": version, "suite": suite}
+    # 3. certificate path, and 4. host name
+    failed = _certificate_path(jvm, server, ok_kw, no_certificate_check, agent_certs, now)
+    if failed:
+        return failed
+    # 5. client certificate
+    failed = _client_certificate(jvm, server, version, ok_kw, no_certificate_check, agent_certs)
+    if failed:
+        return failed
+    return Prediction("ok", "ok", f"handshake completes with {version} and {suite}", **ok_kw)
+
+
+def _key_store(jvm: JvmTls, keystore_error: str | None, no_certificate_check: bool,
+               agent_certs: list[x509.Certificate] | None) -> Prediction | None:
     if keystore_error and not no_certificate_check and agent_certs is None:
         return _fail(
             "keystore",
             "java.security.NoSuchAlgorithmException: Error constructing implementation (algorithm: Default, "
             f"provider: SunJSSE) -- the key store {jvm.keystore_path} cannot be opened: {keystore_error}",
         )
-    # 1. protocols
+    return None
+
+
+def _protocol(jvm: JvmTls, server: ServerView) -> str | Prediction:
+    """The version both sides enable (the newest), or the failure."""
     if not jvm.protocols:
         return _fail(
             "no_protocol",
@@ -134,8 +165,11 @@ def predict(
                 "disabled_protocols": jvm.disabled_protocols,
             },
         )
-    version = common[0]
-    # 2. cipher suites of that version
+    return common[0]
+
+
+def _suite(jvm: JvmTls, server: ServerView, version: str) -> str | Prediction:
+    """The suite of ``version`` the JVM picks (IANA name), or the failure."""
     jvm_suites = jvm.suites_for(version)
     server_suites = server.suites.get(version, [])
     shared = [s for s in jvm_suites if java_to_iana(s) in server_suites]
@@ -168,9 +202,13 @@ def predict(
                 "disabled_by_jvm": disabled_by_jvm,
             },
         )
-    suite = java_to_iana(shared[0])
-    ok_kw: dict[str, Any] = {"version": version, "suite": suite}
-    # 3. certificate path
+    return java_to_iana(shared[0])
+
+
+def _certificate_path(jvm: JvmTls, server: ServerView, ok_kw: dict[str, Any], no_certificate_check: bool,
+                      agent_certs: list[x509.Certificate] | None, now: dt.datetime) -> Prediction | None:
+    """PKIX: a path to an anchor of the trust store (or -cert), valid now, within the certpath
+    constraints, for the host name; fills ``ok_kw`` (anchor, details)."""
     if not server.chain:
         return _fail("pkix", "the server sent no certificate", **ok_kw)
     leaf = server.chain[0]
@@ -251,7 +289,12 @@ def predict(
         match, how = certs.java_hostname_match(leaf, server.host)
         if not match:
             return _fail("hostname", f"java.security.cert.CertificateException: {how}", **ok_kw)
-    # 5. client certificate
+    return None
+
+
+def _client_certificate(jvm: JvmTls, server: ServerView, version: str, ok_kw: dict[str, Any],
+                        no_certificate_check: bool, agent_certs: list[x509.Certificate] | None) -> Prediction | None:
+    """What the JVM presents when the server asks for a client certificate."""
     if server.client_auth_required:
         if no_certificate_check or agent_certs is not None:
             return _fail(
@@ -286,4 +329,4 @@ def predict(
                 f"the server rejects the client certificate of the key store {jvm.keystore_path}",
                 **ok_kw,
             )
-    return Prediction("ok", "ok", f"handshake completes with {version} and {suite}", **ok_kw)
+    return None
