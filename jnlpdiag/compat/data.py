@@ -252,8 +252,21 @@ def _condition(when: Any, where: str, fact_types: dict[str, str]) -> Condition:
 
 
 def parse_data(doc: Any, path: str = "") -> CompatData:
+    """Check and read a compat data document, section by section (each may refer to the ones before)."""
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         raise DataError(f"{path or 'data'}: not a {SCHEMA} document")
+    facts = _parse_facts(doc)
+    fact_types = {n: s.type.name for n, s in facts.items()}
+    rows, lookups = _parse_tables(doc, fact_types)
+    derive = _parse_derive(doc, facts, rows, lookups)
+    rules = _parse_rules(doc, facts, fact_types)
+    known = _parse_known_failures(doc, facts, {r.id for r in rules})
+    table = _combinations_table(doc.get("combinations_table"), facts, derive)
+    return CompatData(str(doc.get("version", "")), dict(doc.get("coverage") or {}), facts, derive, rows, lookups,
+                      rules, known, table, path)
+
+
+def _parse_facts(doc: dict[str, Any]) -> dict[str, FactSpec]:
     facts: dict[str, FactSpec] = {}
     for name, spec in (doc.get("facts") or {}).items():
         if not isinstance(spec, dict) or spec.get("type") not in TYPES:
@@ -267,8 +280,10 @@ def parse_data(doc: Any, path: str = "") -> CompatData:
                 raise DataError(f"facts.{name}: assume: {exc}") from None
         allowed = tuple(spec.get("values") or ())
         facts[name] = FactSpec(name, ftype, str(spec.get("description", "")), bool(spec.get("input")), assume, allowed)
-    fact_types = {n: s.type.name for n, s in facts.items()}
+    return facts
 
+
+def _parse_tables(doc: dict[str, Any], fact_types: dict[str, str]) -> tuple[dict[str, RowsTable], dict[str, LookupTable]]:
     rows: dict[str, RowsTable] = {}
     lookups: dict[str, LookupTable] = {}
     for name, table in (doc.get("tables") or {}).items():
@@ -310,7 +325,11 @@ def parse_data(doc: Any, path: str = "") -> CompatData:
                                         template, dict(table.get("tag_template") or {"*": "{key}"}))
         else:
             raise DataError(f"{where}: kind must be 'rows' or 'lookup'")
+    return rows, lookups
 
+
+def _parse_derive(doc: dict[str, Any], facts: dict[str, FactSpec], rows: dict[str, RowsTable],
+                  lookups: dict[str, LookupTable]) -> list[Derivation]:
     derive: list[Derivation] = []
     for i, d in enumerate(doc.get("derive") or []):
         where = f"derive[{i}]"
@@ -366,7 +385,10 @@ def parse_data(doc: Any, path: str = "") -> CompatData:
             derive.append(Derivation("search", target, search=dict(s)))
         else:
             raise DataError(f"{where}: needs rows, lookup, parse or search")
+    return derive
 
+
+def _parse_rules(doc: dict[str, Any], facts: dict[str, FactSpec], fact_types: dict[str, str]) -> list[Rule]:
     rules: list[Rule] = []
     seen: set[str] = set()
     for i, r in enumerate(doc.get("rules") or []):
@@ -414,7 +436,10 @@ def parse_data(doc: Any, path: str = "") -> CompatData:
         for e in r.explains:
             if e not in ids or e == r.id:
                 raise DataError(f"rules[{i}] ({r.id}): explains unknown rule {e!r}")
+    return rules
 
+
+def _parse_known_failures(doc: dict[str, Any], facts: dict[str, FactSpec], ids: set[str]) -> list[KnownFailure]:
     known: list[KnownFailure] = []
     for i, k in enumerate(doc.get("known_failures") or []):
         where = f"known_failures[{i}]"
@@ -432,10 +457,7 @@ def parse_data(doc: Any, path: str = "") -> CompatData:
         known.append(KnownFailure(str(k.get("id")), str(k.get("description", "")), dict(inputs),
                                   Status(expect.get("status", "pass")), tuple(expect.get("rules") or ()),
                                   _sources(k.get("sources"), where)))
-
-    table = _combinations_table(doc.get("combinations_table"), facts, derive)
-    return CompatData(str(doc.get("version", "")), dict(doc.get("coverage") or {}), facts, derive, rows, lookups,
-                      rules, known, table, path)
+    return known
 
 
 def _combinations_table(raw: Any, facts: dict[str, FactSpec], derive: list[Derivation]) -> CombinationsTable | None:
