@@ -88,7 +88,8 @@ def test_over_ssh_in_tmux_80x24_no_colour(jenkins, tmp_path):
         lines = text.splitlines()
         assert len(lines) == 24 and all(len(line) <= 80 for line in lines)
         assert any("Root cause" in line for line in lines[:3]), text  # the heading is at the top
-        assert "Checks by layer" in text and "NETWORK" in text
+        # the checks, scrolled so that the failing check's layer and row are in view
+        assert "Checks by layer" in text and "✗ FAIL" in text.split("Checks by layer")[1], text
         assert any(word in text for word in ("✓ PASS", "✗ FAIL", "- SKIP", "! WARN"))  # words, not colour
         assert "x Export" in lines[-1] and "q Quit" in lines[-1]
         if any(p.id == "tls.java" for p in load_probes()[0]):
@@ -103,6 +104,9 @@ def test_over_ssh_in_tmux_80x24_no_colour(jenkins, tmp_path):
         # With no key pressed before, the first root cause's title and its first fix command were whole
         # on the 80x24 screen, each command word unbroken on one line.
         first = Report.from_dict(report).root_causes()[0]
+        first_screen = "\n".join(lines)
+        tree = first_screen.split("Checks by layer")[1]
+        assert f"{first.layer.value.upper()}  ✗ FAIL" in tree and f"✗ FAIL  {first.probe} " in tree, first_screen
         panel = root_panel(lines)
         joined = " ".join(" ".join(panel).split())
         assert " ".join(first.title.split()) in joined, text
