@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     if capture is not None and capture.finding is not None:
         lines += hang("  capture: ", capture.finding.title)
         if capture.finding.fixes:
-            for step in capture.finding.fixes[0].steps[:1]:
+            for step in capture.finding.fixes[0].commands[:1]:
                 lines += hang("    $ ", step)
     print(redactor("\n".join(lines)))
     return report.exit_code

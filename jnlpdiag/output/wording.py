@@ -17,14 +17,13 @@ def leads_to(count: int) -> str:
 
 
 def fix_commands(fix: Fix) -> tuple[str, ...]:
-    """What to type or paste. A Fix that separates commands from notes gives its commands."""
-    commands = getattr(fix, "commands", None)
-    return tuple(commands) if commands is not None else tuple(fix.steps)
+    """What to type or paste: shown with ``$`` and copyable."""
+    return tuple(fix.commands)
 
 
 def fix_notes(fix: Fix) -> tuple[str, ...]:
-    """Prose of a fix (never shown as a command)."""
-    return tuple(getattr(fix, "notes", ()) or ())
+    """Prose and config snippets of a fix: never shown as a command."""
+    return tuple(fix.notes)
 
 
 def first_command(fixes: list[Fix]) -> str | None:

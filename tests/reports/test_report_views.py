@@ -100,7 +100,7 @@ def test_text_summary_fits_80_columns_and_says_leads_to():
         if len(line) > 80:  # only a single word longer than a line (a long URL) may stick out, whole
             assert line.split()[-1].startswith("https://") and len(line.split()[-1]) > 60, line
     # a command is wrapped between words, never inside one
-    commands = [s for f in sample_report().findings for fix in f.fixes for s in fix.steps]
+    commands = [s for f in sample_report().findings for fix in f.fixes for s in fix.commands]
     words = {w for line in out.splitlines() for w in line.split()}
     assert all(w in words for c in commands for w in c.split()), commands
 

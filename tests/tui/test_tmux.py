@@ -110,7 +110,7 @@ def test_over_ssh_in_tmux_80x24_no_colour(jenkins, tmp_path):
         panel = root_panel(lines)
         joined = " ".join(" ".join(panel).split())
         assert " ".join(first.title.split()) in joined, text
-        command = next(step for fix in first.fixes for step in fix.steps)
+        command = next(step for fix in first.fixes for step in fix.commands)
         assert " ".join(command.split()) in joined, text
         assert all(any(word in line for line in panel) for word in command.split()), text
         tmux.keys("q")

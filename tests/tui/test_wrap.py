@@ -24,7 +24,7 @@ def lines_at(renderable, width: int) -> list[str]:
 def test_root_cause_title_and_command_wrap_under_a_hanging_indent(width):
     f = Finding("tls.java", "tls.java", Layer.PROTOCOL, Status.FAIL,
                 "The agent's JVM allows only TLS 1.2; the controller accepts only TLS 1.3 and nothing else",
-                fixes=[Fix("Let the JVM offer TLS 1.3", (COMMAND,))])
+                fixes=[Fix("Let the JVM offer TLS 1.3", commands=(COMMAND,))])
     lines = lines_at(root_option(f, "▸ ", 2, False), width)
     assert all(len(line.rstrip()) <= width for line in lines)
     fix_at = next(i for i, line in enumerate(lines) if "fix: $" in line)
