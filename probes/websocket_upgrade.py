@@ -388,6 +388,10 @@ class WebSocketUpgradeProbe(Probe):
         if comparison and finding.status is not Status.PASS:
             # Information only: it never raises the exit code and is never a root cause.
             finding.informational = True
+            unproven = finding.evidence.get("cli_ws_status") is not None and not finding.evidence.get("upgrade_proven")
+            if finding.status is Status.WARN and (unproven or finding.id == "websocket.jenkins_url"):
+                # For a TCP agent an unproven WebSocket path is no warning at all: a skip that says why.
+                finding.status = Status.SKIP
             if finding.status is Status.FAIL:
                 finding.status = Status.WARN
             if not finding.title.startswith("(comparison"):

@@ -262,3 +262,14 @@ def test_tcp_agent_gets_only_a_comparison_and_no_secret(proxies, controller, tmp
     assert f["status"] == "warn" and f["title"].startswith("(comparison")
     assert f["evidence"]["agent_headers_sent"] == []
     assert not any(e.get("has_secret") for e in controller.ws_events[before:])
+
+
+def test_tcp_agent_comparison_that_proves_nothing_is_a_skip(proxies, controller, tmp_path):
+    """A TCP agent: the comparison's unproven upgrade (the Jenkins URL setting differs, so cli/ws
+    refuses the origin) is information, shown as a skip: no warning, no exit code."""
+    with jenkins_url(controller, "https://jenkins.example.com/"):
+        r = check(proxies["fwd"], controller, tmp_path, websocket=False)
+    f = r.finding("websocket.upgrade")
+    assert f["status"] == "skip" and f["informational"] and f["title"].startswith("(comparison")
+    assert r.finding("websocket.jenkins_url")["status"] == "skip"
+    assert not [x for x in r.json()["findings"] if x["probe"] == "websocket.upgrade" and x["status"] == "warn"]
