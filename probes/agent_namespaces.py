@@ -8,7 +8,8 @@ jnlpdiag's network namespace; when that is not the agent's, their verdicts descr
 As root it then enters the agent's network namespace in a child (setns) for one TCP connect to the
 controller, beside the same connect from jnlpdiag's, so the report says whether that matters.
 It also reports the agent's ``JENKINS_*`` environment (never the secret) and the version of the
-agent's java from its ``release`` file in the agent's filesystem (read, not run).
+agent's java: run inside the agent's mount namespace when root (setns in a child), and from its
+``release`` file in the agent's filesystem (read, not run), saying which.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from jnlpdiag.hostinfo.agentns import AgentNamespaces, agent_namespaces, connect_here, connect_in_netns, in_root
+from jnlpdiag.hostinfo.agentns import (
+    AgentNamespaces,
+    agent_namespaces,
+    connect_here,
+    connect_in_netns,
+    in_root,
+    java_version_in_mount_ns,
+)
 from jnlpdiag.hostinfo.procenv import read_environ
 from jnlpdiag.inboundimage import judged_variables
 from jnlpdiag.model import Finding, Fix, Layer, Status
@@ -58,9 +66,14 @@ class AgentNamespacesProbe(Probe):
         if ns.root is not None and view.java is not None:
             exe = view.java.executable
         java_release = await asyncio.to_thread(release_version, ns.root, exe) if ns.root else None
+        java_run, java_how = None, None
+        if ns.differs("mnt") and exe and os.geteuid() == 0:
+            java_run, java_how = await asyncio.to_thread(java_version_in_mount_ns, view.pid, exe,
+                                                         ctx.step_timeout(cap=20))
         evidence = {**ns.to_dict(), "agent_environment": env, "agent_java": exe,
                     "agent_java_version": java_release,
-                    "agent_java_version_from": "its release file (read, not run)" if java_release else None}
+                    "agent_java_version_from": "its release file (read, not run)" if java_release else None,
+                    "agent_java_run_version": java_run, "agent_java_run": java_how}
         where = []
         if ns.differs("mnt"):
             where.append(f"its files are read through {ns.root}" if ns.root else "its files are not readable from here")
@@ -72,7 +85,8 @@ class AgentNamespacesProbe(Probe):
         yield ctx.finding(
             self.id, Status.PASS,
             f"Agent process {view.pid}: " + ("; ".join(where) if where else "same namespaces as jnlpdiag")
-            + (f"; java {java_release} (from its release file)" if java_release else ""),
+            + (f"; java {java_run} (run inside its mount namespace)" if java_run
+               else f"; java {java_release} (from its release file)" if java_release else ""),
             detail=f"Shared with jnlpdiag: {', '.join(shared) or 'none'}. Network checks ran "
                    + ("in the agent's network namespace." if ns.shared.get("net") else "from jnlpdiag's own namespace."),
             evidence=evidence)

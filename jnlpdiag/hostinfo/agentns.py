@@ -114,3 +114,40 @@ def connect_here(host: str, port: int, timeout: float) -> str:
         return "timed out"
     except OSError as exc:
         return exc.strerror or str(exc)
+
+
+# Run in a child (``python -I -S``): setns(2) into the agent's mount namespace (CLONE_NEWNS
+# 0x00020000; needs CAP_SYS_ADMIN and CAP_SYS_CHROOT, and a single-threaded caller, which a fresh
+# child is), then exec the agent's java there: the JVM, its libraries, java.security and cacerts
+# are the agent's own.
+_JAVA_CHILD = """
+import ctypes, os, sys
+pid, java = sys.argv[1], sys.argv[2]
+libc = ctypes.CDLL(None, use_errno=True)
+fd = os.open("/proc/%s/ns/mnt" % pid, os.O_RDONLY)
+if libc.setns(fd, 0x00020000) != 0:
+    print("setns: " + os.strerror(ctypes.get_errno()), file=sys.stderr)
+    sys.exit(97)
+os.chdir("/")
+os.execv(java, [java, "-XshowSettings:properties", "-version"])
+"""
+
+
+def java_version_in_mount_ns(pid: int, java: str, timeout: float) -> tuple[str | None, str]:
+    """(``java.version`` of ``java`` run inside ``pid``'s mount namespace, or None; what happened)."""
+    import subprocess
+    import sys
+
+    try:
+        done = subprocess.run([sys.executable, "-I", "-S", "-c", _JAVA_CHILD, str(pid), java],
+                              capture_output=True, text=True, timeout=timeout, env={"PATH": "/usr/bin:/bin"})
+    except subprocess.TimeoutExpired:
+        return None, f"did not answer within {timeout:g} s"
+    except OSError as exc:
+        return None, f"could not run: {exc}"
+    for line in done.stderr.splitlines():
+        key, _, value = line.strip().partition(" = ")
+        if key == "java.version":
+            return value.strip(), "run inside the agent's mount namespace"
+    tail = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+    return None, tail[:200]

@@ -121,7 +121,10 @@ def test_noexec_tmpdir_env_and_java_of_an_agent_in_another_mount_namespace(tmp_p
         if release.exists():
             want = next(line.split("=", 1)[1].strip('"') for line in release.read_text().splitlines()
                         if line.startswith("JAVA_VERSION="))
-            assert ev["agent_java_version"] == want and want in ns["title"]
+            assert ev["agent_java_version"] == want
+            # As root the agent's java also runs inside the agent's mount namespace.
+            assert ev["agent_java_run_version"] == want, ev["agent_java_run"]
+            assert f"java {want} (run inside its mount namespace)" in ns["title"]
     finally:
         stop(proc)
 
