@@ -1,6 +1,6 @@
 """What the four ``tls.*`` probes share (beside them, not in the library: it speaks the probe API):
-their endpoints and targets (reached over the agent's proxy route), finding ids per endpoint, the
-server's clock, and masking of option words."""
+their endpoints and targets (reached over the agent's proxy route), the one loop over those
+endpoints, finding ids per endpoint, the server's clock, and masking of option words."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import datetime as dt
 import email.utils
 import re
 import time
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from jnlpdiag.model import Finding
+from jnlpdiag.model import Finding, Status
 from jnlpdiag.probe import Context
 from jnlpdiag.pycompat import Timeouts
 from jnlpdiag.tls.endpoint import Endpoint, resolve, tls_endpoints
@@ -65,6 +66,56 @@ async def open_target(ctx: Context, endpoint: Endpoint) -> Target | str:
         proxy_auth=route.proxy.auth_header() if route.proxy else None,
     )
     return Target(endpoint, dest, route.describe(), route.proxy)
+
+
+# One endpoint's work: (finding id, index, target) -> its finding, and the facts it publishes (or None).
+EndpointCheck = Callable[[str, int, Target], Awaitable[tuple[Finding, Optional[dict[str, Any]]]]]
+# A target that could not be opened: (finding id, index, endpoint, why) -> its finding.
+Unreachable = Callable[[str, int, Endpoint, str], Finding]
+
+
+async def each_endpoint(
+    ctx: Context,
+    probe_id: str,
+    check: EndpointCheck,
+    unreachable: Unreachable,
+    prepare: Callable[[], Awaitable[None]] | None = None,
+) -> AsyncIterator[Finding]:
+    """The per-endpoint loop of the ``tls.*`` probes: one finding per TLS endpoint.
+
+    No endpoint: the skip finding. Else ``prepare`` (once), then per endpoint its target, and
+    ``unreachable`` or ``check``. Facts a check returns are published: the first endpoint's as
+    the probe's own fields, every endpoint's by URL under ``endpoints``.
+    """
+    endpoints, skip = endpoints_or_skip(ctx, probe_id)
+    if skip is not None:
+        yield skip
+        return
+    if prepare is not None:
+        await prepare()
+    published: dict[str, Any] = {}
+    for index, endpoint in enumerate(endpoints):
+        fid = finding_id(probe_id, index, endpoint)
+        target = await open_target(ctx, endpoint)
+        if isinstance(target, str):
+            yield unreachable(fid, index, endpoint, target)
+            continue
+        finding, facts = await check(fid, index, target)
+        if facts is not None:
+            published[endpoint.url] = facts
+            if index == 0:
+                ctx.publish(**facts)
+            ctx.publish(endpoints=published)
+        yield finding
+
+
+def versions_cause(ctx: Context, index: int, endpoint: Endpoint, failing_only: bool = False) -> str | None:
+    """The tls.versions finding for the same endpoint, if it ran (and failed, with ``failing_only``)."""
+    versions_id = finding_id("tls.versions", index, endpoint)
+    for f in ctx.findings_of("tls.versions"):
+        if f.id == versions_id and (not failing_only or f.status is Status.FAIL):
+            return versions_id
+    return None
 
 
 _SECRET_WORD = re.compile(r"(?i)^(-D[^=]*(password|secret|token)[^=]*=).*$")

@@ -28,7 +28,7 @@ from jnlpdiag.tls.endpoint import Endpoint
 from jnlpdiag.tls.handshake import ALL_CIPHERS, Spec, handshake
 from jnlpdiag.tls.predict import build_path
 
-from ._tls import Target, endpoints_or_skip, finding_id, open_target, server_date
+from ._tls import Target, each_endpoint, server_date, versions_cause
 from .tls_versions import TlsVersionsProbe
 
 EXPIRY_WARN_DAYS = 30
@@ -52,31 +52,27 @@ class TlsCertificateProbe(Probe):
     rests_on = ("url-answers", "tls-session-acceptable")
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
-        endpoints, skip = endpoints_or_skip(ctx, self.id)
-        if skip is not None:
-            yield skip
-            return
-        for index, endpoint in enumerate(endpoints):
-            fid = finding_id(self.id, index, endpoint)
-            versions_id = finding_id("tls.versions", index, endpoint)
-            cause = versions_id if any(f.id == versions_id for f in ctx.findings_of("tls.versions")) else None
-            target = await open_target(ctx, endpoint)
-            if isinstance(target, str):
-                yield ctx.finding(fid, Status.SKIP, f"Skipped: {target}", evidence={"endpoint": endpoint.url}, caused_by=cause)
-                continue
+        def unreachable(fid: str, index: int, endpoint: Endpoint, why: str) -> Finding:
+            cause = versions_cause(ctx, index, endpoint)
+            return ctx.finding(fid, Status.SKIP, f"Skipped: {why}", evidence={"endpoint": endpoint.url}, caused_by=cause)
+
+        async def check(fid: str, index: int, target: Target) -> tuple[Finding, None]:
+            endpoint = target.endpoint
             chain_der, java_der, error = await self._chains(ctx, target)
             if not chain_der:
-                yield ctx.finding(
+                return ctx.finding(
                     fid,
                     Status.SKIP,
                     f"Skipped: no certificate from {endpoint.hostport}",
                     detail=f"No TLS handshake completed ({error}).",
                     evidence={"endpoint": endpoint.url, "error": error},
-                    caused_by=cause,
-                )
-                continue
+                    caused_by=versions_cause(ctx, index, endpoint),
+                ), None
             date, date_source = await server_date(ctx, target)
-            yield await asyncio.to_thread(self._assess, ctx, fid, endpoint, chain_der, java_der, date, date_source)
+            return await asyncio.to_thread(self._assess, ctx, fid, endpoint, chain_der, java_der, date, date_source), None
+
+        async for finding in each_endpoint(ctx, self.id, check, unreachable):
+            yield finding
 
     async def _chains(self, ctx: Context, target: Target) -> tuple[list[bytes], list[bytes], str | None]:
         facts = ctx.facts(TlsVersionsProbe).endpoints.get(target.endpoint.url)

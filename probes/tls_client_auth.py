@@ -30,10 +30,11 @@ from jnlpdiag.probe import Context, Facts, Probe
 from jnlpdiag.tls import certs
 from jnlpdiag.tls.agentssl import keystore_bypassed
 from jnlpdiag.tls.clientauth import Answer, Problem, classify, judge
+from jnlpdiag.tls.endpoint import Endpoint
 from jnlpdiag.tls.handshake import ALL_CIPHERS, ClientIdentity, Result, Spec, handshake
 from jnlpdiag.tls.keystore import AgentIdentity, KeyEntry
 
-from ._tls import Target, endpoints_or_skip, finding_id, open_target
+from ._tls import Target, each_endpoint, versions_cause
 from .discovery import DiscoveryProbe
 
 
@@ -64,33 +65,25 @@ class TlsClientAuthProbe(Probe[TlsClientAuthFacts]):
     rests_on = ("url-answers", "tls-session-acceptable")
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
-        endpoints, skip = endpoints_or_skip(ctx, self.id)
-        if skip is not None:
-            yield skip
-            return
-        ident = await asyncio.to_thread(ctx.agent.client_identity)  # reads key stores
-        bypassed = keystore_bypassed(ctx.settings, ident)
-        published: dict[str, Any] = {}
-        for index, endpoint in enumerate(endpoints):
-            fid = finding_id(self.id, index, endpoint)
-            versions_id = finding_id("tls.versions", index, endpoint)
+        agent: dict[str, Any] = {}
+
+        async def prepare() -> None:
+            agent["ident"] = ident = await asyncio.to_thread(ctx.agent.client_identity)  # reads key stores
+            agent["bypassed"] = keystore_bypassed(ctx.settings, ident)
+
+        def unreachable(fid: str, index: int, endpoint: Endpoint, why: str) -> Finding:
             # Only a failing tls.versions explains this one (a passing cause would hide a failure).
-            cause = (
-                versions_id
-                if any(f.id == versions_id and f.status is Status.FAIL for f in ctx.findings_of("tls.versions"))
-                else None
-            )
-            target = await open_target(ctx, endpoint)
-            if isinstance(target, str):
-                yield ctx.finding(fid, Status.SKIP, f"Skipped: {target}", evidence={"endpoint": endpoint.url}, caused_by=cause)
-                continue
-            check = _Check(ctx, fid, target, ident, bypassed, cause)
-            await check.shake()
-            finding = check.finding()
-            published[endpoint.url] = check.facts
-            if index == 0:
-                ctx.publish(**check.facts)
-            ctx.publish(endpoints=published)
+            cause = versions_cause(ctx, index, endpoint, failing_only=True)
+            return ctx.finding(fid, Status.SKIP, f"Skipped: {why}", evidence={"endpoint": endpoint.url}, caused_by=cause)
+
+        async def check(fid: str, index: int, target: Target) -> tuple[Finding, dict[str, Any]]:
+            cause = versions_cause(ctx, index, target.endpoint, failing_only=True)
+            one = _Check(ctx, fid, target, agent["ident"], agent["bypassed"], cause)
+            await one.shake()
+            finding = one.finding()
+            return finding, one.facts
+
+        async for finding in each_endpoint(ctx, self.id, check, unreachable, prepare):
             yield finding
 
 

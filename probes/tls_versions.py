@@ -21,9 +21,10 @@ from jnlpdiag.fixcatalog import fixes
 from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.probe import Context, Facts, Probe
 from jnlpdiag.tls.ciphers import iana
+from jnlpdiag.tls.endpoint import Endpoint
 from jnlpdiag.tls.scan import Scan, scan
 
-from ._tls import endpoints_or_skip, finding_id, open_target
+from ._tls import Target, each_endpoint
 
 _MODERN = ("TLSv1.2", "TLSv1.3")
 
@@ -52,33 +53,24 @@ class TlsVersionsProbe(Probe[TlsVersionsFacts]):
     rests_on = ("url-answers", "tls-session-acceptable")
 
     async def run(self, ctx: Context) -> AsyncIterator[Finding]:
-        endpoints, skip = endpoints_or_skip(ctx, self.id)
-        if skip is not None:
-            yield skip
-            return
-        published: dict[str, Any] = {}
-        for index, endpoint in enumerate(endpoints):
-            fid = finding_id(self.id, index, endpoint)
-            values = {"url": endpoint.url, "host": endpoint.host, "port": endpoint.port, "hostport": endpoint.hostport}
-            target = await open_target(ctx, endpoint)
-            if isinstance(target, str):
-                yield ctx.finding(
-                    fid,
-                    Status.FAIL,
-                    f"Cannot reach {endpoint.hostport}: {target}",
-                    evidence={"endpoint": endpoint.url, "error": target, "accepted_versions": []},
-                    fixes=fixes("tls", "unreachable", **values),
-                )
-                continue
-            result = await scan(endpoint, target.dest, time.monotonic() + ctx.step_timeout())
+        def unreachable(fid: str, index: int, endpoint: Endpoint, why: str) -> Finding:
+            return ctx.finding(
+                fid,
+                Status.FAIL,
+                f"Cannot reach {endpoint.hostport}: {why}",
+                evidence={"endpoint": endpoint.url, "error": why, "accepted_versions": []},
+                fixes=fixes("tls", "unreachable", **_values(endpoint)),
+            )
+
+        async def check(fid: str, index: int, target: Target) -> tuple[Finding, dict[str, Any]]:
+            result = await scan(target.endpoint, target.dest, time.monotonic() + ctx.step_timeout())
             facts = result.to_facts()
             facts["negotiated"] = _negotiated(result)
             facts["sni"] = result.sni_evidence()
-            published[endpoint.url] = facts
-            if index == 0:
-                ctx.publish(**facts)
-            ctx.publish(endpoints=published)
-            yield self._finding(ctx, fid, result, target.route, values)
+            return self._finding(ctx, fid, result, target.route, _values(target.endpoint)), facts
+
+        async for finding in each_endpoint(ctx, self.id, check, unreachable):
+            yield finding
 
     def _finding(self, ctx: Context, fid: str, result: Scan, route: str, values: dict[str, Any]) -> Finding:
         ep = result.endpoint
@@ -153,6 +145,10 @@ class TlsVersionsProbe(Probe[TlsVersionsFacts]):
         if neg.get("version"):
             detail += f" A default client negotiates {neg['version']} with {neg['cipher']}."
         return ctx.finding(fid, Status.PASS, f"{ep.hostport} accepts {', '.join(accepted)}", detail=detail, evidence=evidence)
+
+
+def _values(endpoint: Endpoint) -> dict[str, Any]:
+    return {"url": endpoint.url, "host": endpoint.host, "port": endpoint.port, "hostport": endpoint.hostport}
 
 
 def _negotiated(result: Scan) -> dict[str, Any]:
