@@ -42,7 +42,13 @@ class DeadlineExceeded(TimeoutError):
 
 class Facts:
     """Base of a probe's facts: subclass it as a ``@dataclass`` whose fields (all with defaults) are
-    what the probe publishes. Readers get an instance: the defaults where nothing was published."""
+    what the probe publishes. Readers get an instance: the defaults where nothing was published.
+
+    A Facts type may also declare a role the core reads without knowing the probe:
+    ``jenkins_url_field`` names the field holding the Jenkins URL the agent reached (read by
+    :meth:`Context.jenkins_url`)."""
+
+    jenkins_url_field: ClassVar[str | None] = None
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -61,6 +67,7 @@ class RunState:
     deadline: float  # time.monotonic() value
     agent: AgentView
     facts: dict[str, dict[str, Any]] = field(default_factory=dict)  # probe id -> what it published
+    facts_types: dict[str, type[Facts]] = field(default_factory=dict)  # probe id -> its Facts type
     findings: list[Finding] = field(default_factory=list)
 
 
@@ -146,9 +153,17 @@ class Context:
         return kind(**self._state.facts.get(source.id, {}))
 
     def jenkins_url(self) -> str | None:
-        """The Jenkins URL the agent uses: the settings', else the one discovery learned (``-direct``
-        agents have none)."""
-        return self.settings.url or self._state.facts.get("discovery", {}).get("url")
+        """The Jenkins URL the agent uses: the settings', else the one a probe published in the field
+        its Facts type declares as ``jenkins_url_field`` (discovery's: the URL after redirects;
+        ``-direct`` agents have none)."""
+        if self.settings.url:
+            return self.settings.url
+        for probe_id, kind in self._state.facts_types.items():
+            if kind.jenkins_url_field:
+                url = self._state.facts.get(probe_id, {}).get(kind.jenkins_url_field)
+                if url:
+                    return str(url)
+        return None
 
     def publish(self, **facts: Any) -> None:
         """Share facts with later probes: fields of this probe's :class:`Facts` type."""

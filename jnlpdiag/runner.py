@@ -129,11 +129,13 @@ class Runner:
             deadline=t0 + run_deadline(self.settings, self.probe_classes),
             # One view of the agent for every probe of this run (from these settings, as they are now).
             agent=self.agent or build_agent_view(self.settings),
+            facts_types={p.id: p.facts_type for p in self.probe_classes if p.facts_type is not None},
         )
         self.state = state
         inherited = 0
         if self.given is not None:
             state.facts.update(self.given.facts)
+            state.facts_types = {**self.given.facts_types, **state.facts_types}
             state.findings.extend(self.given.findings)
             inherited = len(state.findings)
             self._ids.update(f.id for f in self.given.findings)

@@ -15,7 +15,7 @@ import binascii
 import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -96,6 +96,8 @@ def _page_title(resp: Response) -> str | None:
 @dataclass
 class DiscoveryFacts(Facts):
     """What discovery learned about the controller, for the probes that follow it."""
+
+    jenkins_url_field: ClassVar[str] = "url"  # the role ctx.jenkins_url() reads
 
     mode: str | None = None  # "direct": agent.jar -direct does no HTTP discovery
     url: str | None = None  # the Jenkins URL after redirects

@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -108,3 +109,85 @@ def test_docs_list_exactly_the_fields_of_each_facts_type() -> None:
     assert typed, "the built-in producers declare Facts types"
     assert {pid: documented.get(pid) for pid in typed} == typed
     assert set(documented) <= set(typed), "a probe without a Facts type is documented as publishing"
+
+
+# -- ctx.jenkins_url(): a role the producer's Facts type declares, never a probe id the core knows --
+
+
+@dataclass
+class FoundUrlFacts(Facts):
+    jenkins_url_field: ClassVar[str] = "found"
+
+    found: str | None = None
+
+
+class UrlFinder(Probe[FoundUrlFacts]):
+    id = "test.urlfinder"
+    layer = Layer.NETWORK
+    description = "publishes the Jenkins URL under a role, with an id the core cannot know"
+
+    async def run(self, ctx: Context) -> AsyncIterator[Finding]:
+        ctx.publish(found="https://found.invalid/jenkins/")
+        yield ctx.finding(self.id, Status.PASS, "found")
+
+
+@dataclass
+class PlainUrlFacts(Facts):
+    url: str | None = None
+
+
+class NotDiscovery(Probe[PlainUrlFacts]):
+    id = "discovery"  # the built-in's id, but its Facts declare no Jenkins URL role
+    layer = Layer.NETWORK
+    description = "publishes a url field without declaring it the Jenkins URL"
+
+    async def run(self, ctx: Context) -> AsyncIterator[Finding]:
+        ctx.publish(url="https://impostor.invalid/")
+        yield ctx.finding(self.id, Status.PASS, "published")
+
+
+class UrlReader(Probe):
+    id = "test.urlreader"
+    layer = Layer.HOST
+    description = "reads ctx.jenkins_url()"
+    after = ("test.urlfinder", "discovery")
+
+    async def run(self, ctx: Context) -> AsyncIterator[Finding]:
+        yield ctx.finding(self.id, Status.PASS, "read", evidence={"url": ctx.jenkins_url()})
+
+
+def _url_read(probes: list[type[Probe]], url: str | None = None) -> object:
+    report = run_sync([*probes, UrlReader], Settings(url=url, run=RunOptions(timeout=2)))
+    return next(f for f in report.findings if f.id == "test.urlreader").evidence["url"]
+
+
+def test_jenkins_url_comes_from_the_facts_field_declared_for_it() -> None:
+    assert _url_read([UrlFinder]) == "https://found.invalid/jenkins/"
+    assert _url_read([UrlFinder], url="https://given.invalid/") == "https://given.invalid/"  # settings first
+
+
+def test_jenkins_url_is_not_read_by_probe_id() -> None:
+    assert _url_read([NotDiscovery]) is None
+    assert _url_read([NotDiscovery, UrlFinder]) == "https://found.invalid/jenkins/"
+
+
+def test_discovery_declares_the_jenkins_url_role() -> None:
+    from jnlpdiag.probes.discovery import DiscoveryFacts
+
+    assert DiscoveryFacts.jenkins_url_field == "url" and "url" in DiscoveryFacts.names()
+    assert "jenkins_url_field" not in DiscoveryFacts.names()  # a role, not a published fact
+
+
+def test_the_core_names_no_builtin_probe_id() -> None:
+    # The core never knows a probe by name: no built-in probe id as a string literal in the probe API
+    # or the runner (where ctx.jenkins_url() and the facts live).
+    import ast
+
+    import jnlpdiag.probe
+    import jnlpdiag.runner
+
+    ids = {p.id for p in load_probes()[0]}
+    for module in (jnlpdiag.probe, jnlpdiag.runner):
+        tree = ast.parse(Path(module.__file__ or "").read_text(encoding="utf-8"))
+        literals = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        assert not literals & ids, (module.__name__, sorted(literals & ids))
