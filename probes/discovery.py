@@ -223,6 +223,7 @@ class DiscoveryProbe(Probe[DiscoveryFacts]):
 
     def _client_cert_refusal(self, ctx: Context, root: Response | HttpError, values: dict[str, Any]) -> Finding | None:
         """Two-way TLS refused the request, at the TLS layer or at a front's HTTP layer."""
+        answer = None
         if isinstance(root, HttpError):
             alert = alert_name(root.message) if root.stage in ("tls", "response") else None
             # handshake_failure alone is also a cipher mismatch: tls.client_auth tells them apart.
@@ -237,8 +238,13 @@ class DiscoveryProbe(Probe[DiscoveryFacts]):
         sent = presented_entry(ctx.agent) is not None
         evidence["client_certificate_sent"] = sent
         ctx.publish(client_cert_refusal=reason)
-        title = (f"{values['url']} refuses the agent's client certificate ({reason})" if sent
-                 else f"{values['url']} requires a client certificate, and the agent sent none ({reason})")
+        if not isinstance(root, HttpError) and answer is not None and answer.refusal == "post_handshake":
+            title = (f"{values['url']} requires a client certificate only after the TLS 1.3 handshake, "
+                     f"which the agent's JVM cannot give ({reason})")
+        elif sent:
+            title = f"{values['url']} refuses the agent's client certificate ({reason})"
+        else:
+            title = f"{values['url']} requires a client certificate, and the agent sent none ({reason})"
         return ctx.finding(
             "discovery.jenkins", Status.FAIL, title[:200],
             detail="Two-way TLS: agent.jar gets the same answer, and reports it only as an invalid response. "

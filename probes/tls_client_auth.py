@@ -267,6 +267,21 @@ class _Check:
                 detail=f"{how} With {self.ident.label if self.ident else 'it'}: {with_answer.reason}.",
                 evidence=evidence,
             )
+        if "post_handshake" in (without.refusal, with_answer.refusal if with_answer else None):
+            # Apache's per-location SSLVerifyClient under TLS 1.3: the certificate is never asked for,
+            # since SunJSSE does not offer post-handshake auth; agent.jar gets the same 403 with any key store.
+            answer = with_answer if with_answer is not None else without
+            has = "its certificate is never asked for" if with_answer is not None else "the agent has none either"
+            return self._f(
+                Status.FAIL,
+                f"{ep.hostport} requires a client certificate only after the TLS 1.3 handshake, which the "
+                f"agent's JVM cannot give ({has}): {answer.reason}",
+                detail=f"{how} The front asks for the certificate by post-handshake authentication (RFC 8446 "
+                "4.6.2); the JDK's TLS client never offers it, so agent.jar gets this answer whatever key store "
+                "it has. Asked for in the handshake, the same certificate would do.",
+                evidence=evidence,
+                fixes=fixes("tls", "client_cert_post_handshake", **values),
+            )
         if with_answer is not None:
             return self._f(
                 Status.FAIL,

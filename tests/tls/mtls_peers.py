@@ -9,6 +9,7 @@ that answers like Jenkins (tests/peers/controller.py).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import signal
 import subprocess
@@ -177,6 +178,69 @@ class HAProxy:
     def __exit__(self, *exc: object) -> None:
         if self.proc:
             self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
+APACHE_MODULES = Path("/usr/lib/apache2/modules")  # Debian's apache2 package
+
+
+class Apache:
+    """Debian's ``apache2 -DFOREGROUND`` with mod_ssl as a TLS reverse proxy to a plain HTTP backend,
+    on two ports: ``SSLVerifyClient require`` for the whole server (``port``), and only inside
+    ``<Location />`` (``location_port``), which under TLS 1.3 needs post-handshake authentication."""
+
+    def __init__(self, crt: Path, ca: Path, backend_port: int) -> None:
+        self.port, self.location_port = free_port(), free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="jnlpdiag-apache-"))
+        mods = "".join(
+            f"LoadModule {name}_module {APACHE_MODULES}/mod_{name}.so\n"
+            for name in ("mpm_event", "authz_core", "ssl", "proxy", "proxy_http")
+        )
+        tls = f"    SSLEngine on\n    SSLCertificateFile {crt}\n    SSLCACertificateFile {ca}\n"
+        proxy = f"    ProxyPass / http://127.0.0.1:{backend_port}/\n    ProxyPassReverse / http://127.0.0.1:{backend_port}/\n"
+        # As root, the children run as nobody (they read nothing from the temp dir after start).
+        user = "User nobody\nGroup nogroup\n" if hasattr(os, "geteuid") and os.geteuid() == 0 else ""
+        (self.dir / "httpd.conf").write_text(
+            f"ServerRoot {self.dir}\nServerName localhost\nPidFile {self.dir}/httpd.pid\n"
+            f"ErrorLog {self.dir}/error.log\nLogLevel warn\n{user}{mods}"
+            f"Listen 127.0.0.1:{self.port}\nListen 127.0.0.1:{self.location_port}\n"
+            f"<VirtualHost 127.0.0.1:{self.port}>\n{tls}    SSLVerifyClient require\n{proxy}</VirtualHost>\n"
+            f"<VirtualHost 127.0.0.1:{self.location_port}>\n{tls}{proxy}"
+            "    <Location />\n        SSLVerifyClient require\n    </Location>\n</VirtualHost>\n"
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def error_log(self) -> str:
+        path = self.dir / "error.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def __enter__(self) -> Apache:
+        if not Path(APACHE).exists() or not (APACHE_MODULES / "mod_ssl.so").exists():
+            import pytest
+
+            pytest.skip("apache2 is not installed (apt-get install apache2)")
+        self.proc = subprocess.Popen(
+            [APACHE, "-f", str(self.dir / "httpd.conf"), "-DFOREGROUND"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        try:
+            wait_port("127.0.0.1", self.port)
+            wait_port("127.0.0.1", self.location_port)
+        except Timeouts:
+            self.proc.kill()
+            err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+            raise RuntimeError(f"apache2 did not start: {err} {self.error_log()}") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc:
+            self.proc.send_signal(signal.SIGTERM)  # the foreground parent stops its children
             try:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:

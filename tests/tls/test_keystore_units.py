@@ -132,7 +132,8 @@ def test_answers_at_every_layer():
     assert (a.kind, a.refusal, a.front) == ("refused", "missing", "nginx")
     apache = Result(ok=True, http_status="HTTP/1.1 403 Forbidden", http_headers={"server": "Apache"},
                     http_body="Reason: Cannot perform Post-Handshake Authentication.<br />")
-    assert classify(apache, sent_certificate=False).front == "Apache httpd"
+    a = classify(apache, sent_certificate=True)
+    assert (a.kind, a.refusal, a.front) == ("refused", "post_handshake", "Apache httpd")  # even with a certificate
     page = Result(ok=True, cert_requested=True, http_status="HTTP/1.1 403 Forbidden", http_headers={"server": "HAProxy"},
                   http_body="<h1>403 Forbidden</h1>Request forbidden by administrative rules.")
     assert classify(page, sent_certificate=False).kind == "refused"  # a proxy's own page after a CertificateRequest
