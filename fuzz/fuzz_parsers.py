@@ -57,7 +57,7 @@ def _targets(data: bytes) -> None:
 
 
 def _report(data: bytes) -> None:
-    from jnlpdiag.report import Report
+    from jnlpdiag.run_report import Report
 
     try:
         doc: Any = json.loads(data.decode("utf-8", "replace"))

@@ -18,7 +18,7 @@ from typing import Any
 
 from jnlpdiag import __version__, commands
 from jnlpdiag.escape import VisibleWriter
-from jnlpdiag.report import EXIT_ERROR
+from jnlpdiag.run_report import EXIT_ERROR
 from jnlpdiag.textstream import degrade_to_encoding
 
 EPILOG = """\
@@ -42,9 +42,20 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_ERROR)
 
 
+# A command module is named for its subcommand, except where that name would not say what the module
+# holds: the ``probes`` listing is ``list_probes`` (``probes`` is the package of the probes themselves).
+_MODULE_OF = {"probes": "list_probes"}
+
+
+def command_module_name(command: str) -> str:
+    """The module of ``jnlpdiag.commands`` that holds ``command``."""
+    return _MODULE_OF.get(command, command)
+
+
 def command_names() -> list[str]:
-    """Subcommand names: the module names of ``jnlpdiag.commands`` (each module's NAME matches)."""
-    return sorted(info.name for info in pkgutil.iter_modules(commands.__path__)
+    """Subcommand names: from the module names of ``jnlpdiag.commands`` (each module's NAME matches)."""
+    command_of = {module: command for command, module in _MODULE_OF.items()}
+    return sorted(command_of.get(info.name, info.name) for info in pkgutil.iter_modules(commands.__path__)
                   if not info.name.startswith("_") and info.name != "common")
 
 
@@ -54,7 +65,7 @@ def command_modules(only: str | None = None) -> list[ModuleType]:
     for name in command_names():
         if only is not None and name != only:
             continue
-        mod = importlib.import_module(f"jnlpdiag.commands.{name}")
+        mod = importlib.import_module(f"jnlpdiag.commands.{command_module_name(name)}")
         if hasattr(mod, "NAME") and hasattr(mod, "run"):
             mods.append(mod)
     return sorted(mods, key=lambda m: (getattr(m, "ORDER", 50), m.NAME))

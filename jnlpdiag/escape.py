@@ -94,7 +94,7 @@ def visible_obj(value: Any) -> Any:
 
 
 def for_humans(report: Any) -> Any:
-    """A copy of a :class:`jnlpdiag.report.Report` with every outside string made :func:`visible`.
+    """A copy of a :class:`jnlpdiag.run_report.Report` with every outside string made :func:`visible`.
 
     Every field of every finding and fix is walked (not a list of known fields), so a field added to
     the model later is escaped too. Idempotent: escaped text has nothing left to escape.

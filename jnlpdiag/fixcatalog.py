@@ -14,7 +14,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from jnlpdiag.model import Fix
+from jnlpdiag.findings import Fix
 
 
 class _Keep(dict):  # type: ignore[type-arg]

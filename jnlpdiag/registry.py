@@ -6,7 +6,7 @@ import fnmatch
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint
 
-from jnlpdiag.probe import Probe
+from jnlpdiag.probe_api import Probe
 from jnlpdiag.pycompat import entry_points_in
 
 GROUP = "jnlpdiag.probes"
@@ -70,7 +70,7 @@ def _load(eps: list[EntryPoint]) -> tuple[list[type[Probe]], list[LoadError]]:
             errors.append(LoadError(ep.name, f"{type(exc).__name__}: {exc}"))
             continue
         if not (isinstance(obj, type) and issubclass(obj, Probe)):
-            errors.append(LoadError(ep.name, "entry point is not a jnlpdiag.probe.Probe subclass"))
+            errors.append(LoadError(ep.name, "entry point is not a jnlpdiag.probe_api.Probe subclass"))
             continue
         if obj.id in probes and probes[obj.id] is not obj:
             errors.append(LoadError(ep.name, f"duplicate probe id {obj.id!r}"))

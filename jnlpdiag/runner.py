@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, Union
 
 from jnlpdiag.agent import AgentView, build_agent_view
+from jnlpdiag.findings import Finding, Fix, Status, claim_id, fold, resolve_root, worst
 from jnlpdiag.httpclient import HttpError
-from jnlpdiag.model import Finding, Fix, Status, claim_id, fold, resolve_root, worst
-from jnlpdiag.probe import Context, DeadlineExceeded, Probe, RunState
+from jnlpdiag.probe_api import Context, DeadlineExceeded, Probe, RunState
 from jnlpdiag.pycompat import Timeouts
-from jnlpdiag.report import Report
+from jnlpdiag.run_report import Report
 from jnlpdiag.settings import Settings
 
 T = TypeVar("T")

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from jnlpdiag.agent import build_agent_view
-from jnlpdiag.model import Finding, Fix, Layer, Status, worst
-from jnlpdiag.probe import Probe
+from jnlpdiag.findings import Finding, Fix, Layer, Status, worst
+from jnlpdiag.probe_api import Probe
 from jnlpdiag.redact import Redactor
-from jnlpdiag.report import Report, exit_code_for
+from jnlpdiag.run_report import Report, exit_code_for
 from jnlpdiag.runner import Runner, run_budget
 from jnlpdiag.settings import Settings
 

@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from jnlpdiag.model import Finding, Status
-from jnlpdiag.probe import Context
+from jnlpdiag.findings import Finding, Status
+from jnlpdiag.probe_api import Context
 from jnlpdiag.pycompat import Timeouts
 from jnlpdiag.tls.endpoint import Endpoint, resolve, tls_endpoints
 from jnlpdiag.tls.handshake import ALL_CIPHERS, Dest, Spec, handshake

@@ -15,11 +15,11 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 
+from jnlpdiag.findings import Finding, Layer, Status
 from jnlpdiag.fixcatalog import fix
 from jnlpdiag.hostinfo.procenv import read_environ
 from jnlpdiag.inboundimage import ImageFacts, ignored_variables, judged_variables, name_variable, read_image
-from jnlpdiag.model import Finding, Layer, Status
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.probe_api import Context, Probe
 
 _CATALOG = "agent_image"
 

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from jnlpdiag.findings import Finding, Fix, Layer, Status
 from jnlpdiag.hostinfo.agentns import (
     AgentNamespaces,
     agent_namespaces,
@@ -30,8 +31,7 @@ from jnlpdiag.hostinfo.agentns import (
 )
 from jnlpdiag.hostinfo.procenv import read_environ
 from jnlpdiag.inboundimage import judged_variables
-from jnlpdiag.model import Finding, Fix, Layer, Status
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.probe_api import Context, Probe
 
 
 def release_version(root: str, java: str | None) -> str | None:

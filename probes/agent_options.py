@@ -16,9 +16,9 @@ from importlib.resources import files
 from typing import Any
 
 from jnlpdiag import fixcatalog
+from jnlpdiag.findings import Finding, Fix, Layer, Status
 from jnlpdiag.fixcatalog import fix
-from jnlpdiag.model import Finding, Fix, Layer, Status
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.probe_api import Context, Probe
 from jnlpdiag.settings import Settings
 
 _CATALOG = "agent_options"

@@ -25,9 +25,9 @@ from urllib.parse import urljoin, urlsplit
 
 from jnlpdiag.compat import InputError, Observed, evaluate, load_data, observe
 from jnlpdiag.compat.jar import AgentJarInfo, agent_jar_info, agent_jar_info_file
+from jnlpdiag.findings import Finding, Fix, Layer, Status, resolve_root
 from jnlpdiag.httpclient import HttpError, Response, request
-from jnlpdiag.model import Finding, Fix, Layer, Status, resolve_root
-from jnlpdiag.probe import Context, DeadlineExceeded, Facts, Option, Probe
+from jnlpdiag.probe_api import Context, DeadlineExceeded, Facts, Option, Probe
 from jnlpdiag.tls.agentssl import agent_ssl_context
 
 from .discovery import DiscoveryProbe

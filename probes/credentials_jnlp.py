@@ -27,10 +27,10 @@ except ImportError:  # pragma: no cover - older cryptography
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
+from jnlpdiag.findings import Finding, Layer, Status
 from jnlpdiag.httpclient import HttpError, request
 from jnlpdiag.jnlp4.catalog import fix
-from jnlpdiag.model import Finding, Layer, Status
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.probe_api import Context, Probe
 from jnlpdiag.tls.agentssl import agent_ssl_context
 
 

@@ -22,11 +22,11 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
+from jnlpdiag.findings import Finding, Fix, Layer, Status
 from jnlpdiag.fixcatalog import fix
 from jnlpdiag.httpclient import HttpError, Response, request
 from jnlpdiag.javaint import parse_int, python_reads
-from jnlpdiag.model import Finding, Fix, Layer, Status
-from jnlpdiag.probe import Context, Facts, Probe
+from jnlpdiag.probe_api import Context, Facts, Probe
 from jnlpdiag.proxyroute import Route
 from jnlpdiag.tls.agentssl import agent_ssl_context, presented_entry
 from jnlpdiag.tls.clientauth import alert_name, http_refusal

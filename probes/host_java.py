@@ -21,12 +21,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from jnlpdiag.findings import Finding, Layer, Status
 from jnlpdiag.fixcatalog import fix
 from jnlpdiag.hostinfo.jar import AgentJar, JarError, read_agent_jar
 from jnlpdiag.jvm import JavaInfo
 from jnlpdiag.localfile import LocalFileError, check_regular
-from jnlpdiag.model import Finding, Layer, Status
-from jnlpdiag.probe import Context, Facts, Probe
+from jnlpdiag.probe_api import Context, Facts, Probe
 
 _CATALOG = "host_java"
 IMAGE_AGENT_JAR = "/usr/share/jenkins/agent.jar"  # jenkinsci/docker-agents inbound-agent image

@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jnlpdiag.agent import agent_dirs, jvm_library_dirs
+from jnlpdiag.findings import Finding, Layer, Status
 from jnlpdiag.fixcatalog import fix
 from jnlpdiag.hostinfo import ldpath, nativelib
 from jnlpdiag.hostinfo.data import hostchecks
 from jnlpdiag.hostinfo.elf import ElfError
 from jnlpdiag.hostinfo.lsm import read_lsm
-from jnlpdiag.model import Finding, Layer, Status
-from jnlpdiag.probe import Context, Facts, Option, Probe
+from jnlpdiag.probe_api import Context, Facts, Option, Probe
 
 from .host_java import HostJavaProbe
 from .host_noexec import HostNoexecProbe

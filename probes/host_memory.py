@@ -16,6 +16,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+from jnlpdiag.findings import Finding, Layer, Status
 from jnlpdiag.fixcatalog import fix
 from jnlpdiag.hostinfo.cgroup import CgroupError, MemoryCgroup, read_memory_cgroup
 from jnlpdiag.hostinfo.data import hostchecks
@@ -28,8 +29,7 @@ from jnlpdiag.hostinfo.jvmheap import (
     host_memory_bytes,
 )
 from jnlpdiag.hostinfo.units import human_bytes
-from jnlpdiag.model import Finding, Layer, Status
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.probe_api import Context, Probe
 
 from .host_java import HostJavaProbe
 

@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jnlpdiag.agent import AgentDir, agent_dirs
+from jnlpdiag.findings import Finding, Fix, Layer, Status
 from jnlpdiag.fixcatalog import fix
 from jnlpdiag.hostinfo import mountinfo
 from jnlpdiag.hostinfo.agentns import agent_namespaces, in_root
 from jnlpdiag.hostinfo.data import hostchecks
 from jnlpdiag.hostinfo.execproof import ExecProof, prove_exec
 from jnlpdiag.hostinfo.units import human_bytes
-from jnlpdiag.model import Finding, Fix, Layer, Status
-from jnlpdiag.probe import Context, Facts, Probe
+from jnlpdiag.probe_api import Context, Facts, Probe
 
 _CATALOG = "host_noexec"
 # The -D property to name in a fix, per role.

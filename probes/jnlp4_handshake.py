@@ -24,12 +24,12 @@ import ipaddress
 from collections.abc import AsyncIterator
 from typing import Any
 
+from jnlpdiag.findings import Finding, Layer, Status
 from jnlpdiag.jnlp4 import headers as hdr
 from jnlpdiag.jnlp4 import identity
 from jnlpdiag.jnlp4.catalog import fix, refusal_cause
 from jnlpdiag.jnlp4.session import Jnlp4Session, StepFailed
-from jnlpdiag.model import Finding, Layer, Status
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.probe_api import Context, Probe
 
 from .discovery import DiscoveryProbe
 from .tcp import TcpProbe

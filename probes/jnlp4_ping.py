@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+from jnlpdiag.findings import Finding, Layer, Status
 from jnlpdiag.jnlp4 import preamble
 from jnlpdiag.jnlp4.ack import describe_peer
 from jnlpdiag.jnlp4.catalog import fix
-from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.neterrors import classify
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.probe_api import Context, Probe
 from jnlpdiag.pycompat import Timeouts
 
 from .discovery import DiscoveryProbe

@@ -21,12 +21,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from jnlpdiag.findings import Finding, Layer, Status
 from jnlpdiag.httpclient import HttpError, request
 from jnlpdiag.jnlp4.catalog import fix
 from jnlpdiag.jnlp4.session import Jnlp4Session, StepFailed
-from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.neterrors import classify
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.probe_api import Context, Probe
 from jnlpdiag.pycompat import Timeouts
 from jnlpdiag.tls.agentssl import agent_ssl_context
 from jnlpdiag.wsagent import upgrade as ws

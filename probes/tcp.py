@@ -20,14 +20,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from jnlpdiag.findings import Finding, Layer, Status
 from jnlpdiag.fixcatalog import fix
 from jnlpdiag.hostport import split_host_port
 from jnlpdiag.httpclient import Proxy, resolve
 from jnlpdiag.jnlp4 import ack
 from jnlpdiag.jnlp4.session import Jnlp4Session, StepFailed
-from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.neterrors import CONNECTED, DNS, classify
-from jnlpdiag.probe import Context, DeadlineExceeded, Facts, Probe
+from jnlpdiag.probe_api import Context, DeadlineExceeded, Facts, Probe
 from jnlpdiag.pycompat import Timeouts
 
 from .discovery import DiscoveryProbe

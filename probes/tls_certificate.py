@@ -20,9 +20,9 @@ from typing import Any
 
 from cryptography import x509
 
+from jnlpdiag.findings import Finding, Fix, Layer, Status, worst
 from jnlpdiag.fixcatalog import fixes
-from jnlpdiag.model import Finding, Fix, Layer, Status, worst
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.probe_api import Context, Probe
 from jnlpdiag.tls import certs
 from jnlpdiag.tls.endpoint import Endpoint
 from jnlpdiag.tls.handshake import ALL_CIPHERS, Spec, handshake

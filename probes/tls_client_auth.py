@@ -24,9 +24,9 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
+from jnlpdiag.findings import Finding, Fix, Layer, Status
 from jnlpdiag.fixcatalog import fixes
-from jnlpdiag.model import Finding, Fix, Layer, Status
-from jnlpdiag.probe import Context, Facts, Probe
+from jnlpdiag.probe_api import Context, Facts, Probe
 from jnlpdiag.tls import certs
 from jnlpdiag.tls.agentssl import keystore_bypassed
 from jnlpdiag.tls.clientauth import Answer, Problem, classify, judge

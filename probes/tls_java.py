@@ -28,9 +28,9 @@ from urllib.parse import urlsplit
 
 from cryptography import x509
 
+from jnlpdiag.findings import Finding, Layer, Status
 from jnlpdiag.fixcatalog import fixes
-from jnlpdiag.model import Finding, Layer, Status
-from jnlpdiag.probe import Context, Option, Probe
+from jnlpdiag.probe_api import Context, Option, Probe
 from jnlpdiag.tls import certs, javacheck, jvmtls
 from jnlpdiag.tls.clientauth import classify
 from jnlpdiag.tls.endpoint import Endpoint

@@ -17,9 +17,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from jnlpdiag.findings import Finding, Layer, Status
 from jnlpdiag.fixcatalog import fixes
-from jnlpdiag.model import Finding, Layer, Status
-from jnlpdiag.probe import Context, Facts, Probe
+from jnlpdiag.probe_api import Context, Facts, Probe
 from jnlpdiag.tls.ciphers import iana
 from jnlpdiag.tls.endpoint import Endpoint
 from jnlpdiag.tls.scan import Scan, scan

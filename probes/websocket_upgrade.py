@@ -33,10 +33,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from jnlpdiag.findings import Finding, Fix, Layer, Status
 from jnlpdiag.httpclient import USER_AGENT, HttpError, Proxy, request
 from jnlpdiag.jnlp4.catalog import fix, proxy_snippet
-from jnlpdiag.model import Finding, Fix, Layer, Status
-from jnlpdiag.probe import Context, Option, Probe
+from jnlpdiag.probe_api import Context, Option, Probe
 from jnlpdiag.proxyroute import should_proxy
 from jnlpdiag.tls.agentssl import agent_ssl_context
 from jnlpdiag.wsagent import capability

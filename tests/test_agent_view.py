@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from jnlpdiag.agent import NO_PROCESS, build_agent_view
-from jnlpdiag.model import Finding, Layer, Status
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.findings import Finding, Layer, Status
+from jnlpdiag.probe_api import Context, Probe
 from jnlpdiag.runner import run_sync
 from jnlpdiag.settings import Settings, SettingsLayer, gather
 from tests.peers.util import clean_env

@@ -13,10 +13,10 @@ import json
 import pytest
 
 from jnlpdiag.escape import VisibleWriter, for_humans, has_unsafe, json_text, visible
-from jnlpdiag.model import Finding, Fix, Layer, Status
+from jnlpdiag.findings import Finding, Fix, Layer, Status
 from jnlpdiag.output import renderers
 from jnlpdiag.redact import Redactor
-from jnlpdiag.report import Report
+from jnlpdiag.run_report import Report
 
 # What hostile peers sent in the field: a window-title OSC, a clear-screen CSI, BEL, a C1 CSI, an RTL
 # override, a bare CR (overwrites the line), NUL and DEL.
@@ -109,9 +109,9 @@ def test_finding_listing_and_tui_model_are_escaped():
         fix_text = f.fixes and " ".join(f.fixes[0].commands + f.fixes[0].notes)
         for value in (f.title, f.detail, json.dumps(f.evidence, ensure_ascii=False), fix_text):
             assert not has_unsafe(str(value).replace("\n", ""))
-    from jnlpdiag.tui.state import RunModel
+    from jnlpdiag.tui.state import RunView
 
-    model = RunModel()
+    model = RunView()
     model.load_report(safe)
     assert not has_unsafe(summary(model).replace("\n", ""))
 

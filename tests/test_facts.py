@@ -11,9 +11,9 @@ from typing import ClassVar
 
 import pytest
 
-from jnlpdiag.model import Finding, Layer, Status
+from jnlpdiag.findings import Finding, Layer, Status
 from jnlpdiag.options import RunOptions
-from jnlpdiag.probe import Context, Facts, Probe, probe
+from jnlpdiag.probe_api import Context, Facts, Probe, probe
 from jnlpdiag.registry import load_probes
 from jnlpdiag.runner import run_sync
 from jnlpdiag.settings import Settings
@@ -183,11 +183,11 @@ def test_the_core_names_no_builtin_probe_id() -> None:
     # or the runner (where ctx.jenkins_url() and the facts live).
     import ast
 
-    import jnlpdiag.probe
+    import jnlpdiag.probe_api
     import jnlpdiag.runner
 
     ids = {p.id for p in load_probes()[0]}
-    for module in (jnlpdiag.probe, jnlpdiag.runner):
+    for module in (jnlpdiag.probe_api, jnlpdiag.runner):
         tree = ast.parse(Path(module.__file__ or "").read_text(encoding="utf-8"))
         literals = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
         assert not literals & ids, (module.__name__, sorted(literals & ids))

@@ -23,7 +23,7 @@ import pytest
 from jnlpdiag import fixcatalog
 from jnlpdiag.cli import build_parser
 from jnlpdiag.commands.check import prepare
-from jnlpdiag.model import Fix, looks_like_command
+from jnlpdiag.findings import Fix, looks_like_command
 from jnlpdiag.runner import run_sync
 from tests.peers.controller import identity_b64, jenkins_server
 from tests.peers.nginx import Nginx

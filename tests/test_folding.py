@@ -1,6 +1,6 @@
 """One fault, one root cause: realistic single-fault runs against real peers, in every output.
 
-The folding rule (model.fold): a failure that rests on a premise an earlier failure broke is folded
+The folding rule (findings.fold): a failure that rests on a premise an earlier failure broke is folded
 under it. Each scenario below has exactly one fault; JSON (``caused_by``, ``root_causes``), text,
 Markdown, the HTML report and the TUI's quit summary (driven by the runner's live events) must all
 name exactly one root cause, the right one.
@@ -18,11 +18,11 @@ import pytest
 from jnlpdiag.bundle import html as html_report
 from jnlpdiag.cli import build_parser
 from jnlpdiag.commands.check import prepare
-from jnlpdiag.model import Finding, Status, fold
+from jnlpdiag.findings import Finding, Status, fold
 from jnlpdiag.output import markdown, text
-from jnlpdiag.report import Report
+from jnlpdiag.run_report import Report
 from jnlpdiag.runner import run_sync
-from jnlpdiag.tui.state import RunModel, summary
+from jnlpdiag.tui.state import RunView, summary
 from tests.peers.agent_listener import AgentListener
 from tests.peers.controller import identity_b64, jenkins_server
 from tests.peers.nginx import Nginx
@@ -46,20 +46,20 @@ def env(tmp_path, monkeypatch):
     return str(secret)
 
 
-def live_run(*argv: str) -> tuple[Report, RunModel]:
+def live_run(*argv: str) -> tuple[Report, RunView]:
     """Run ``check`` in process; the TUI's model is fed the runner's live events, as on screen."""
     parser, _ = build_parser()
     args = parser.parse_args(["check", *argv, *SCOPE])
     prepared = prepare(args)
     assert not isinstance(prepared, int)
     settings, _, chosen = prepared
-    model = RunModel()
+    model = RunView()
     model.plan(chosen)
     report = run_sync(chosen, settings, on_event=model.apply)
     return report, model
 
 
-def assert_one_root(report: Report, model: RunModel, root_id: str, folded: set[str]) -> None:
+def assert_one_root(report: Report, model: RunView, root_id: str, folded: set[str]) -> None:
     data = Report.from_dict(report.to_dict())  # what a saved report.json gives back
     roots = data.root_causes()
     assert [f.id for f in roots] == [root_id], [(f.id, f.title) for f in roots]
@@ -192,7 +192,7 @@ def test_comparison_run_never_raises_the_exit_code(env):
 
 def test_fold_rule_units():
     def f(fid: str, status: str, rests: tuple[str, ...] = (), breaks: tuple[str, ...] = (), info: bool = False):
-        fixes = [] if status in ("pass", "skip", "error") else [__import__("jnlpdiag.model").model.Fix("x")]
+        fixes = [] if status in ("pass", "skip", "error") else [__import__("jnlpdiag.findings").findings.Fix("x")]
         return Finding(fid, "p", "network", status, fid, fixes=fixes, rests_on=rests, breaks=breaks,
                        informational=info)
 

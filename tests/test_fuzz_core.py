@@ -16,7 +16,7 @@ from jnlpdiag.probes.tcp import describe_answer, parse_hello
 from jnlpdiag.hostport import split_host_port
 from jnlpdiag.httpclient import HttpError, parse_head
 from jnlpdiag.proxyroute import should_proxy
-from jnlpdiag.report import Report
+from jnlpdiag.run_report import Report
 from jnlpdiag.settings.agentargs import parse_agent_args
 from jnlpdiag.settings.jnlpfile import JnlpFileError, parse_jnlp_bytes
 from jnlpdiag.targets import TargetsError, parse_targets

@@ -1,6 +1,6 @@
 """Imports run downward: the library never speaks the probe API, and tests name probes one way.
 
-The probe API (``jnlpdiag.probe``: Probe, Context, Facts) is for probes and for the core that runs
+The probe API (``jnlpdiag.probe_api``: Probe, Context, Facts) is for probes and for the core that runs
 them; library modules (TLS, HTTP, host facts, JNLP4, ...) take plain values, so that what only
 probes share lives beside the probes (``probes/_tls.py``).
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # The core that loads, runs and shows probes.
-CORE = {"probe.py", "runner.py", "registry.py", "targets.py", "commands", "tui", "demo"}
+CORE = {"probe_api.py", "runner.py", "registry.py", "targets.py", "commands", "tui", "demo"}
 
 
 def imports_of(path: Path) -> set[str]:
@@ -32,16 +32,16 @@ def library_modules() -> list[Path]:
 
 
 def test_library_never_imports_the_probe_api() -> None:
-    offenders = {str(p.relative_to(ROOT)): sorted(n for n in imports_of(p) if n == "jnlpdiag.probe"
-                                                 or n.startswith(("jnlpdiag.probe.", "jnlpdiag.probes")))
+    offenders = {str(p.relative_to(ROOT)): sorted(n for n in imports_of(p) if n == "jnlpdiag.probe_api"
+                                                 or n.startswith(("jnlpdiag.probe_api.", "jnlpdiag.probes")))
                  for p in library_modules()}
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
 def test_the_check_sees_an_offender(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
-    bad.write_text("from jnlpdiag.probe import Context\nimport jnlpdiag.probes.tcp\n")
-    assert {"jnlpdiag.probe", "jnlpdiag.probe.Context", "jnlpdiag.probes.tcp"} <= imports_of(bad)
+    bad.write_text("from jnlpdiag.probe_api import Context\nimport jnlpdiag.probes.tcp\n")
+    assert {"jnlpdiag.probe_api", "jnlpdiag.probe_api.Context", "jnlpdiag.probes.tcp"} <= imports_of(bad)
 
 
 def test_tests_import_probes_under_one_name() -> None:

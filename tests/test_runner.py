@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from jnlpdiag.model import Finding, FindingError, Fix, Layer, Status, consequences, root_causes
+from jnlpdiag.findings import Finding, FindingError, Fix, Layer, Status, consequences, root_causes
 from jnlpdiag.options import RunOptions
-from jnlpdiag.probe import Context, Probe, probe
+from jnlpdiag.probe_api import Context, Probe, probe
 from jnlpdiag.runner import FindingEmitted, ProbeFinished, ProbeQueued, ProbeStarted, RunFinished, Runner, run_sync
 from jnlpdiag.settings import Settings
 
@@ -163,7 +163,7 @@ def test_finding_round_trips_through_dict():
 
 
 def test_worst_status():
-    from jnlpdiag.model import worst
+    from jnlpdiag.findings import worst
 
     assert worst([]) is Status.PASS
     assert worst([Status.SKIP, Status.SKIP]) is Status.SKIP

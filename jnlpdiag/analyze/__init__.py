@@ -4,7 +4,7 @@ Per TCP connection: the TCP handshake (SYN unanswered, reset answering the SYN),
 top — JNLP4-connect (preamble and ACK), TLS (versions offered and chosen, alerts by name, the
 server certificate when it is in clear, a reset right after the ClientHello), HTTP (requests,
 statuses, WebSocket upgrades, upgrade headers removed by a proxy) and WebSocket close codes. Each
-outcome becomes a :class:`~jnlpdiag.model.Finding`; titles, details and fixes come from
+outcome becomes a :class:`~jnlpdiag.findings.Finding`; titles, details and fixes come from
 ``jnlpdiag/data/capture-findings.json``, ``tls-alerts.json`` and ``websocket-close-codes.json``.
 """
 
@@ -23,8 +23,8 @@ from jnlpdiag.analyze import httpws, tls
 from jnlpdiag.analyze.packets import ACK, FIN, RST, SYN, decode
 from jnlpdiag.analyze.pcapfile import MAX_FILE_BYTES, Capture, CaptureReader, PcapError, Record
 from jnlpdiag.analyze.streams import Connection, Direction, Limits, Tracker
+from jnlpdiag.findings import Finding, Fix, Layer, Status, claim_id
 from jnlpdiag.jnlp4.ack import ACK as JNLP_ACK
-from jnlpdiag.model import Finding, Fix, Layer, Status, claim_id
 
 __all__ = ["Analysis", "PcapError", "analyze_bytes", "analyze_file", "analyze_stream"]
 
@@ -68,12 +68,12 @@ class Analysis:
 
     @property
     def status(self) -> Status:
-        from jnlpdiag.model import worst
+        from jnlpdiag.findings import worst
 
         return worst([f.status for f in self.findings])
 
     def to_dict(self) -> dict[str, Any]:
-        from jnlpdiag.report import exit_code_for
+        from jnlpdiag.run_report import exit_code_for
 
         return {
             "schema": "jnlpdiag.analyze/1",

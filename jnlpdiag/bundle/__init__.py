@@ -30,7 +30,7 @@ from typing import Any
 from jnlpdiag import __version__
 from jnlpdiag.bundle.anonymize import anonymize_report, citation_hosts
 from jnlpdiag.redact import Anonymizer, Redactor
-from jnlpdiag.report import Report
+from jnlpdiag.run_report import Report
 
 MANIFEST_SCHEMA = "jnlpdiag.bundle/1"
 _HOST_KEYS = {"host", "hostname", "agent_host", "server_name", "sni", "proxy_host"}

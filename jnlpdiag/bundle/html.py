@@ -15,10 +15,10 @@ from __future__ import annotations
 from html import escape
 
 from jnlpdiag.escape import for_humans, visible
-from jnlpdiag.model import Finding, Fix, Layer, Status, consequences
+from jnlpdiag.findings import Finding, Fix, Layer, Status, consequences
 from jnlpdiag.output.evidence import CERT_COLUMNS, Chain, Readable, Rows, duration_ms, evidence, scalar
 from jnlpdiag.output.wording import FOLLOWS_FROM, LEADS_TO, fix_commands, fix_notes
-from jnlpdiag.report import Report
+from jnlpdiag.run_report import Report
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 

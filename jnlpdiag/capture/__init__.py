@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from jnlpdiag.findings import Finding, Fix, Layer, Status
 from jnlpdiag.hostport import split_host_port
-from jnlpdiag.model import Finding, Fix, Layer, Status
 from jnlpdiag.pycompat import Timeouts
 from jnlpdiag.redact import Redactor
 from jnlpdiag.settings import Settings

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 
-from jnlpdiag.report import EXIT_ERROR
+from jnlpdiag.run_report import EXIT_ERROR
 
 NAME = "analyze"
 HELP = "analyse a packet capture (pcap/pcapng from jnlpdiag, tcpdump or Wireshark) offline"
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from jnlpdiag.localfile import LocalFileError, check_regular
     from jnlpdiag.output.findingtext import render_findings
     from jnlpdiag.redact import Redactor
-    from jnlpdiag.report import exit_code_for
+    from jnlpdiag.run_report import exit_code_for
 
     redactor = Redactor([*args.redact, os.environ.get("JENKINS_SECRET", "")])
     try:

@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 from jnlpdiag.commands.common import add_check_arguments, add_probe_arguments, settings_from_args
 from jnlpdiag.output import renderers
-from jnlpdiag.probe import Probe
+from jnlpdiag.probe_api import Probe
 from jnlpdiag.redact import Redactor
 from jnlpdiag.registry import load_probes, probe_names, select
-from jnlpdiag.report import EXIT_ERROR, Report, exit_code_for
+from jnlpdiag.run_report import EXIT_ERROR, Report, exit_code_for
 from jnlpdiag.runner import run_sync
 from jnlpdiag.settings import Settings, SettingsError
 from jnlpdiag.usage import UsageError, check_url, resolve_selection, validate_settings

@@ -13,7 +13,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
-from jnlpdiag.report import EXIT_ERROR
+from jnlpdiag.run_report import EXIT_ERROR
 from jnlpdiag.usage import seconds
 
 if TYPE_CHECKING:

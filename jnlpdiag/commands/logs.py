@@ -13,7 +13,7 @@ import json
 import os
 import sys
 
-from jnlpdiag.report import EXIT_ERROR
+from jnlpdiag.run_report import EXIT_ERROR
 from jnlpdiag.usage import seconds
 
 NAME = "logs"
@@ -32,12 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from jnlpdiag.findings import Finding, Fix, Layer, Status
     from jnlpdiag.logs import Scanner
     from jnlpdiag.logs.reader import LogInputError, Truncated, blocks
-    from jnlpdiag.model import Finding, Fix, Layer, Status
     from jnlpdiag.output.findingtext import render_findings
     from jnlpdiag.redact import Redactor
-    from jnlpdiag.report import exit_code_for
+    from jnlpdiag.run_report import exit_code_for
 
     redactor = Redactor([*args.redact, os.environ.get("JENKINS_SECRET", "")])
 

@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _usage(message: str) -> int:
-    from jnlpdiag.report import EXIT_ERROR
+    from jnlpdiag.run_report import EXIT_ERROR
 
     print(f"jnlpdiag matrix: {message}", file=sys.stderr)
     return EXIT_ERROR
@@ -49,7 +49,7 @@ def _usage(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from jnlpdiag.compat import DataError, InputError, evaluate, load_data, observe
-    from jnlpdiag.report import EXIT_ERROR
+    from jnlpdiag.run_report import EXIT_ERROR
     from jnlpdiag.versions import VersionError, parse_java_version
 
     try:
@@ -110,7 +110,7 @@ def _table(args: argparse.Namespace, data: Any, inputs: dict[str, Any]) -> int:
 
 def render_text(ev: Any, code: int) -> str:
     """The verdict first, then the rules that fired (with fixes), then the facts they rest on; 80 columns."""
-    from jnlpdiag.model import Status
+    from jnlpdiag.findings import Status
     from jnlpdiag.output.columns import hang
 
     out: list[str] = []

@@ -13,7 +13,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from jnlpdiag.commands.common import add_check_arguments, add_probe_arguments
-from jnlpdiag.report import EXIT_ERROR
+from jnlpdiag.run_report import EXIT_ERROR
 
 if TYPE_CHECKING:
     from jnlpdiag.capture import PacketCapture

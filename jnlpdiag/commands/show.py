@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from jnlpdiag.redact import Redactor
-from jnlpdiag.report import EXIT_ERROR
+from jnlpdiag.run_report import EXIT_ERROR
 
 NAME = "show"
 HELP = "open a saved report (report.json, a bundle folder or the bundle zip) in the UI, read-only"

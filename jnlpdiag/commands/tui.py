@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from jnlpdiag.commands.common import add_check_arguments, add_probe_arguments
-from jnlpdiag.report import EXIT_ERROR
+from jnlpdiag.run_report import EXIT_ERROR
 
 NAME = "tui"
 HELP = "open the interactive terminal UI (what `jnlpdiag` does on a terminal); takes every check flag"

@@ -18,7 +18,7 @@ from typing import Any
 
 from jnlpdiag.compat.conditions import Condition, ConditionError, parse_condition
 from jnlpdiag.compat.types import STRING, TYPES, FactType
-from jnlpdiag.model import Fix, Status
+from jnlpdiag.findings import Fix, Status
 from jnlpdiag.versions import VersionError
 
 SCHEMA = "jnlpdiag.compat/1"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jnlpdiag.compat.data import CompatData, Derivation, LookupTable, Rule, load_data, template_fields
-from jnlpdiag.model import Fix, Status, worst
+from jnlpdiag.findings import Fix, Status, worst
 from jnlpdiag.versions import VersionError, parse_agent_tag, parse_image
 
 

@@ -11,7 +11,7 @@ from importlib.resources import files
 from typing import Any
 
 from jnlpdiag import fixcatalog
-from jnlpdiag.model import Fix
+from jnlpdiag.findings import Fix
 
 
 class _Keep(dict[str, Any]):

@@ -36,7 +36,7 @@ except ImportError:  # pragma: no cover - Python < 3.11
     import sre_constants as _sre_constants  # type: ignore[no-redef]
     import sre_parse as _sre_parse  # type: ignore[no-redef]
 
-from jnlpdiag.model import Finding, Fix, Layer, Status
+from jnlpdiag.findings import Finding, Fix, Layer, Status
 
 PROBE = "logs"
 MAX_EVENT_LINES = 400  # a runaway stack trace is cut here (the rest is counted, not kept)
@@ -509,12 +509,12 @@ class LogAnalysis:
 
     @property
     def status(self) -> Status:
-        from jnlpdiag.model import worst
+        from jnlpdiag.findings import worst
 
         return worst([f.status for f in self.findings])
 
     def to_dict(self) -> dict[str, Any]:
-        from jnlpdiag.report import exit_code_for
+        from jnlpdiag.run_report import exit_code_for
 
         return {"schema": "jnlpdiag.logs/1", "inputs": self.inputs, "lines": self.lines, "events": self.events,
                 "bytes": self.bytes, "complete": self.complete,

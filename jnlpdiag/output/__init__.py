@@ -13,7 +13,7 @@ import pkgutil
 from collections.abc import Callable
 
 from jnlpdiag.escape import for_humans
-from jnlpdiag.report import Report
+from jnlpdiag.run_report import Report
 
 Renderer = Callable[[Report], str]
 

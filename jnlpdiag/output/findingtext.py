@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from jnlpdiag.escape import visible, visible_obj
-from jnlpdiag.model import Finding, Status
+from jnlpdiag.findings import Finding, Status
 from jnlpdiag.output.columns import hang
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from jnlpdiag.escape import json_text
-from jnlpdiag.report import Report
+from jnlpdiag.run_report import Report
 
 FORMAT = "json"
 EXACT = True  # data: values stay exact, JSON escapes them (see jnlpdiag.escape)

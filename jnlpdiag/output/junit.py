@@ -16,8 +16,8 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
-from jnlpdiag.model import Finding, Layer, Status
-from jnlpdiag.report import Report
+from jnlpdiag.findings import Finding, Layer, Status
+from jnlpdiag.run_report import Report
 
 FORMAT = "junit"
 

@@ -9,10 +9,10 @@ here refers to the terminal or to files that are not in the bundle.
 
 from __future__ import annotations
 
-from jnlpdiag.model import Finding, Layer, Status, consequences
+from jnlpdiag.findings import Finding, Layer, Status, consequences
 from jnlpdiag.output.evidence import CERT_COLUMNS, Chain, Readable, Rows, duration_ms, evidence, scalar
 from jnlpdiag.output.wording import FOLLOWS_FROM, LEADS_TO, fix_commands, fix_notes
-from jnlpdiag.report import Report
+from jnlpdiag.run_report import Report
 
 FORMAT = "markdown"
 

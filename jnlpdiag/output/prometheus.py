@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from jnlpdiag.model import Status
-from jnlpdiag.report import Report
+from jnlpdiag.findings import Status
+from jnlpdiag.run_report import Report
 
 FORMAT = "prometheus"
 

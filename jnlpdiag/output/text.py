@@ -3,10 +3,10 @@ each with its fixes and what it leads to; then warnings, probe errors and every 
 
 from __future__ import annotations
 
-from jnlpdiag.model import Finding, Layer, Status, consequences
+from jnlpdiag.findings import Finding, Layer, Status, consequences
 from jnlpdiag.output.columns import hang
 from jnlpdiag.output.wording import LEADS_TO, fix_commands, fix_notes
-from jnlpdiag.report import Report
+from jnlpdiag.run_report import Report
 
 FORMAT = "text"
 

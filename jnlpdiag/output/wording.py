@@ -3,7 +3,7 @@ one idea wherever they look. Not a ``--format`` renderer (no ``FORMAT``)."""
 
 from __future__ import annotations
 
-from jnlpdiag.model import Fix
+from jnlpdiag.findings import Fix
 
 # A root cause and what it explains: "<root> leads to: <consequence>, ..."; the other way round,
 # "<consequence> follows from: <root>".

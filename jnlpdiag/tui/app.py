@@ -13,14 +13,14 @@ from typing import Any
 
 from textual.app import App
 
-from jnlpdiag.probe import Probe
+from jnlpdiag.probe_api import Probe
 from jnlpdiag.redact import Redactor
-from jnlpdiag.report import Report
+from jnlpdiag.run_report import Report
 from jnlpdiag.settings import Settings
 from jnlpdiag.tui.screens.live import DemoScreen, LiveScreen, with_dependencies
 from jnlpdiag.tui.screens.results import ResultsScreen
 from jnlpdiag.tui.screens.show import ShowScreen
-from jnlpdiag.tui.state import RunModel, clean_text
+from jnlpdiag.tui.state import RunView, clean_text
 
 __all__ = ["JnlpdiagApp", "with_dependencies"]
 
@@ -63,7 +63,7 @@ class JnlpdiagApp(App[int]):
         return self.results
 
     @property
-    def model(self) -> RunModel:
+    def model(self) -> RunView:
         return self.results.model
 
     @property

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from jnlpdiag.redact import Redactor
-from jnlpdiag.report import Report
+from jnlpdiag.run_report import Report
 
 
 def _bundle_writer() -> Callable[..., Any] | None:

@@ -13,7 +13,7 @@ import os
 import zipfile
 from pathlib import Path
 
-from jnlpdiag.report import SCHEMA_ID, Report
+from jnlpdiag.run_report import SCHEMA_ID, Report
 
 MAX_BYTES = 16 * 1024 * 1024  # reports are kilobytes; a 16 MiB one is not a report
 MAX_FINDINGS = 5000

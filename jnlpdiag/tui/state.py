@@ -1,6 +1,6 @@
 """What the TUI shows, kept apart from Textual: per-probe state fed by runner events, and findings.
 
-The live view and ``jnlpdiag show`` both fill one :class:`RunModel`: the first from the Runner's
+The live view and ``jnlpdiag show`` both fill one :class:`RunView`: the first from the Runner's
 events, the second from a saved report. Every string that enters the model is redacted and stripped
 of terminal control characters here, once, so no widget can print a secret or an escape sequence
 from a probe or from a hostile report file.
@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jnlpdiag.escape import visible
-from jnlpdiag.model import Finding, Fix, Layer, Status, consequences, root_causes, verdict, worst
-from jnlpdiag.probe import Probe
+from jnlpdiag.findings import Finding, Fix, Layer, Status, consequences, root_causes, verdict, worst
+from jnlpdiag.probe_api import Probe
 from jnlpdiag.redact import Redactor
-from jnlpdiag.report import Report
+from jnlpdiag.run_report import Report
 from jnlpdiag.runner import Event, FindingEmitted, ProbeFinished, ProbeQueued, ProbeStarted, RunFinished
 
 QUEUED = "queued"
@@ -138,7 +138,7 @@ def dependency_order(probes: Iterable[type[Probe]]) -> dict[str, int]:
 
 
 @dataclass
-class RunModel:
+class RunView:
     """Probe states and findings of the run on screen (live or loaded from a report)."""
 
     redactor: Redactor = field(default_factory=Redactor)
@@ -328,7 +328,7 @@ def sanitized_report(report: Report, redactor: Redactor) -> Report:
     )
 
 
-def summary(model: RunModel, exported: object = None) -> str:
+def summary(model: RunView, exported: object = None) -> str:
     """What stays on the terminal after the TUI closes: the verdict, root causes and first fixes,
     wrapped to 80 columns as the text format is."""
     from jnlpdiag.output.columns import hang

@@ -18,7 +18,7 @@ import pytest
 from jnlpdiag.compat import DataError, evaluate_raw, load_data
 from jnlpdiag.compat.conditions import ConditionError, parse_condition
 from jnlpdiag.compat.data import parse_data, template_fields
-from jnlpdiag.model import Status
+from jnlpdiag.findings import Status
 
 RAW: dict[str, Any] = json.loads(files("jnlpdiag").joinpath("data", "compat-matrix.json").read_text(encoding="utf-8"))
 DATA = load_data()

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from jnlpdiag.findings import Finding, Layer, Status
 from jnlpdiag.hostinfo.jar import JarError, read_agent_jar
-from jnlpdiag.model import Finding, Layer, Status
 from jnlpdiag.options import RunOptions
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.probe_api import Context, Probe
 from jnlpdiag.runner import run_sync
 from jnlpdiag.settings import Settings
 from tests.host.conftest import JDK17, check

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from jnlpdiag.model import Finding, Fix, Layer, Status
+from jnlpdiag.findings import Finding, Fix, Layer, Status
 from jnlpdiag.redact import Redactor
-from jnlpdiag.report import Report
+from jnlpdiag.run_report import Report
 from tests.hostile.evil_controller import ReflectingController, reflected_forms
 from tests.peers.util import clean_env, run_cli
 

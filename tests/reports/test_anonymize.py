@@ -102,7 +102,7 @@ def _structure(doc: dict[str, Any]) -> Any:
 def test_anonymized_bundle_still_validates_and_hides_addresses(doc):
     from jnlpdiag.bundle import write_bundle
     from jnlpdiag.redact import Redactor
-    from jnlpdiag.report import Report
+    from jnlpdiag.run_report import Report
 
     report = Report.from_dict(doc)
     before = report.to_dict()

@@ -51,7 +51,7 @@ def test_analyze_listing_fits_80_columns(capture):
 
 
 def test_a_long_command_wraps_only_at_spaces():
-    from jnlpdiag.model import Finding, Fix, Layer, Status
+    from jnlpdiag.findings import Finding, Fix, Layer, Status
     from jnlpdiag.output.findingtext import render_findings
 
     command = "keytool -importkeystore -srckeystore agent.p12 -srcstoretype PKCS12 " + "-destkeystore " + "x" * 90

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from jnlpdiag.model import Finding, Fix, Layer, Status
-from jnlpdiag.report import Report
+from jnlpdiag.findings import Finding, Fix, Layer, Status
+from jnlpdiag.run_report import Report
 from tests.peers.controller import identity_b64, jenkins_server
 from tests.peers.nginx import Nginx
 from tests.peers.util import free_port, run_cli

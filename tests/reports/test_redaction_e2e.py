@@ -124,9 +124,9 @@ def test_secret_never_leaks(route, controller, tmp_path, request):
 def test_bundle_redacts_every_credential_shape(tmp_path):
     """Secrets inside the report data itself (evidence, details, settings) by every shape the redactor knows."""
     from jnlpdiag.bundle import write_bundle
-    from jnlpdiag.model import Finding, Fix, Layer, Status
+    from jnlpdiag.findings import Finding, Fix, Layer, Status
     from jnlpdiag.redact import Redactor
-    from jnlpdiag.report import Report
+    from jnlpdiag.run_report import Report
 
     proxy_pw, store_pw, named, url_pw = "pr0xyPassw0rd", "st0reP4ss!", "my-own-value-42", "urlp4ssw0rd"
     findings = [Finding(
@@ -152,9 +152,9 @@ def test_bundle_redacts_every_credential_shape(tmp_path):
 
 def test_anonymize_replaces_hosts_consistently(tmp_path):
     from jnlpdiag.bundle import write_bundle
-    from jnlpdiag.model import Finding, Layer, Status
+    from jnlpdiag.findings import Finding, Layer, Status
     from jnlpdiag.redact import Redactor
-    from jnlpdiag.report import Report
+    from jnlpdiag.run_report import Report
 
     findings = [Finding(id="tcp", probe="tcp", layer=Layer.NETWORK, status=Status.PASS,
                         title="Connected to jenkins.corp.example.org:50000 (10.20.30.40)",

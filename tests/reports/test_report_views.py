@@ -18,9 +18,9 @@ import pytest
 import trustme
 
 from jnlpdiag.bundle import html
-from jnlpdiag.model import Finding
+from jnlpdiag.findings import Finding
 from jnlpdiag.output import markdown, text
-from jnlpdiag.report import Report
+from jnlpdiag.run_report import Report
 from jnlpdiag.tls import certs
 from jnlpdiag.tui.loading import load_report
 

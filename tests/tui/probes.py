@@ -16,9 +16,9 @@ import threading
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
+from jnlpdiag.findings import Finding, Fix, Layer, Status
 from jnlpdiag.httpclient import HttpError, request
-from jnlpdiag.model import Finding, Fix, Layer, Status
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.probe_api import Context, Probe
 
 TLS_FIX = Fix("Let the agent's JVM offer TLS 1.3",
               steps=("-Djdk.tls.client.protocols=TLSv1.3,TLSv1.2",

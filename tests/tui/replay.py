@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from jnlpdiag.model import Finding, Layer
-from jnlpdiag.probe import Context, Probe
+from jnlpdiag.findings import Finding, Layer
+from jnlpdiag.probe_api import Context, Probe
 from jnlpdiag.registry import load_probes
 from jnlpdiag.tui.loading import load_report
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from jnlpdiag.model import Finding, Fix, Layer, Status
-from jnlpdiag.probe import Probe
+from jnlpdiag.findings import Finding, Fix, Layer, Status
+from jnlpdiag.probe_api import Probe
 from jnlpdiag.redact import Redactor
-from jnlpdiag.report import Report
+from jnlpdiag.run_report import Report
 from jnlpdiag.runner import FindingEmitted, ProbeFinished, ProbeQueued, ProbeStarted, RunFinished
 from jnlpdiag.settings import Settings
 from jnlpdiag.tui import edits
-from jnlpdiag.tui.state import DONE, RUNNING, RunModel, dependency_order, probe_status
+from jnlpdiag.tui.state import DONE, RUNNING, RunView, dependency_order, probe_status
 
 SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
@@ -30,7 +30,7 @@ def report_of(findings: list[Finding]) -> Report:
 
 
 def test_a_leaking_probe_cannot_put_the_secret_or_escapes_on_screen_but_the_export_keeps_its_text():
-    model = RunModel(Redactor([SECRET]))
+    model = RunView(Redactor([SECRET]))
     leaky = finding("leak", "p", Status.FAIL, title=f"secret {SECRET} \x1b[2J",
                     detail=f"Secret-Key: {SECRET}\x1b]52;c;eHg=\x07", evidence={"hdr": {"Secret-Key": SECRET}},
                     fixes=[Fix("retype", steps=(f"echo {SECRET} > secret-file",))])
@@ -59,7 +59,7 @@ def test_skip_only_probe_is_skip_not_pass():
 
 
 def test_live_states_and_root_causes_in_probe_order_whatever_the_arrival_order():
-    model = RunModel()
+    model = RunView()
     model.plan([probe_cls("tls", Layer.PROTOCOL), probe_cls("ws", Layer.PROTOCOL, after=("tls",)),
                 probe_cls("disc", Layer.NETWORK)])
     assert [pv.phase for pv in model.ordered()] == ["queued"] * 3
@@ -75,7 +75,7 @@ def test_live_states_and_root_causes_in_probe_order_whatever_the_arrival_order()
 
 
 def test_partial_rerun_replaces_only_its_probes():
-    model = RunModel()
+    model = RunView()
     model.plan([probe_cls("a", Layer.HOST), probe_cls("b", Layer.HOST)])
     model.begin()
     first = [finding("a", "a"), finding("b", "b", Status.FAIL)]

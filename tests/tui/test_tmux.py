@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from jnlpdiag.registry import load_probes
-from jnlpdiag.report import Report
+from jnlpdiag.run_report import Report
 from tests.peers.util import clean_env
 
 TMUX = shutil.which("tmux")

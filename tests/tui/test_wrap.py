@@ -7,7 +7,7 @@ import io
 import pytest
 from rich.console import Console
 
-from jnlpdiag.model import Finding, Fix, Layer, Status
+from jnlpdiag.findings import Finding, Fix, Layer, Status
 from jnlpdiag.tui.widgets.root_causes import root_option
 
 COMMAND = ('export JAVA_OPTS="$JAVA_OPTS -Djava.io.tmpdir=/home/jenkins/tmp '

@@ -11,8 +11,8 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 
-from jnlpdiag.model import Finding, Fix
-from jnlpdiag.probe import Context, Option, probe
+from jnlpdiag.findings import Finding, Fix
+from jnlpdiag.probe_api import Context, Option, probe
 
 # A probe's own flag: `jnlpdiag check --example-hostname NAME`, listed by `jnlpdiag probes` and --help.
 # Prefix a plug-in's options with its name: flags are shared by every probe of a run.

@@ -15,9 +15,9 @@ from typing import Any
 from textual import work
 from textual.binding import Binding
 
-from jnlpdiag.probe import Probe
+from jnlpdiag.probe_api import Probe
 from jnlpdiag.redact import Redactor
-from jnlpdiag.report import Report
+from jnlpdiag.run_report import Report
 from jnlpdiag.runner import Event, FindingEmitted, ProbeFinished, ProbeQueued, ProbeStarted, RunFinished, Runner
 from jnlpdiag.settings import Settings
 from jnlpdiag.tui import edits

@@ -19,11 +19,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static, Tree
 
 from jnlpdiag.redact import Redactor
-from jnlpdiag.report import EXIT_ERROR, Report
+from jnlpdiag.run_report import EXIT_ERROR, Report
 from jnlpdiag.tui.messages import ExportDone
 from jnlpdiag.tui.screens.copied import CopiedScreen
 from jnlpdiag.tui.screens.help import HelpScreen
-from jnlpdiag.tui.state import RunModel
+from jnlpdiag.tui.state import RunView
 from jnlpdiag.tui.widgets.detail import DetailPane, FixList
 from jnlpdiag.tui.widgets.message_bar import MessageBar
 from jnlpdiag.tui.widgets.probe_tree import ProbeTree
@@ -36,7 +36,7 @@ DETAIL_KEY_HINT = "↑↓ Move Esc Back Tab Pane"
 
 
 class ResultsScreen(Screen[None]):
-    """A :class:`RunModel` on screen. Subclasses fill the model (a run, or a saved report)."""
+    """A :class:`RunView` on screen. Subclasses fill the model (a run, or a saved report)."""
 
     BINDINGS = [
         Binding("c", "copy_command", "Copy"),
@@ -52,7 +52,7 @@ class ResultsScreen(Screen[None]):
     def __init__(self, redactor: Redactor | None = None, badge: str = "", note: str = "") -> None:
         super().__init__()
         self.redactor = redactor or Redactor()
-        self.model = RunModel(self.redactor)
+        self.model = RunView(self.redactor)
         self.badge = badge
         self.note = note
         self.show_passed = True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jnlpdiag.redact import Redactor
-from jnlpdiag.report import Report
+from jnlpdiag.run_report import Report
 from jnlpdiag.tui.screens.results import ResultsScreen
 from jnlpdiag.tui.state import clean_text
 

@@ -16,11 +16,11 @@ from textual.containers import VerticalScroll
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from jnlpdiag.model import Finding
+from jnlpdiag.findings import Finding
 from jnlpdiag.output.evidence import CERT_COLUMNS, Chain, Readable, Rows
 from jnlpdiag.output.evidence import evidence as readable_evidence
 from jnlpdiag.output.wording import FOLLOWS_FROM, LEADS_TO, fix_commands, fix_notes
-from jnlpdiag.tui.state import ProbeView, RunModel
+from jnlpdiag.tui.state import ProbeView, RunView
 from jnlpdiag.tui.widgets.labels import probe_badge, seconds, status_badge
 from jnlpdiag.tui.widgets.wrap import command_text, hanging
 
@@ -129,7 +129,7 @@ class DetailPane(VerticalScroll):
         self.fixes.show(None)
         self.current: str | None = None
 
-    def show_finding(self, f: Finding, model: RunModel) -> None:
+    def show_finding(self, f: Finding, model: RunView) -> None:
         self.current = f"finding:{f.id}"
         self.query_one("#d-title", Static).update(hanging((status_badge(f.status).append(" "),
                                                            Text(f.title, style="bold"))))
@@ -149,7 +149,7 @@ class DetailPane(VerticalScroll):
         self.fixes.show(f)
         self.scroll_home(animate=False)
 
-    def show_probe(self, pv: ProbeView, model: RunModel, frame: int = 0) -> None:
+    def show_probe(self, pv: ProbeView, model: RunView, frame: int = 0) -> None:
         findings = model.findings_of(pv.id)
         if findings:
             worst_first = sorted(findings, key=lambda f: -f.status.severity)

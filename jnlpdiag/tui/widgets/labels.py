@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from jnlpdiag.model import Status
+from jnlpdiag.findings import Status
 from jnlpdiag.tui.state import DONE, RUNNING, ProbeView
 
 STATUS_STYLE = {

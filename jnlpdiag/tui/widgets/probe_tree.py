@@ -8,8 +8,8 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from jnlpdiag.model import Finding, Layer, Status, worst
-from jnlpdiag.tui.state import DONE, RUNNING, ProbeView, RunModel
+from jnlpdiag.findings import Finding, Layer, Status, worst
+from jnlpdiag.tui.state import DONE, RUNNING, ProbeView, RunView
 from jnlpdiag.tui.widgets.labels import STATUS_STYLE, probe_badge, seconds, status_badge
 from jnlpdiag.tui.widgets.tree_util import find, walk
 
@@ -23,7 +23,7 @@ class ProbeTree(Tree[str]):
         self.guide_depth = 2
         self._probe_nodes: dict[str, TreeNode[str]] = {}
 
-    def probe_label(self, pv: ProbeView, model: RunModel, frame: int = 0) -> Text:
+    def probe_label(self, pv: ProbeView, model: RunView, frame: int = 0) -> Text:
         label = probe_badge(pv, frame)
         label.append(f" {pv.id}", style="bold")
         if pv.phase == RUNNING:
@@ -39,7 +39,7 @@ class ProbeTree(Tree[str]):
             label.append(f"  {pv.description}", style="dim")
         return label
 
-    def rebuild(self, model: RunModel, show_passed: bool, frame: int = 0) -> None:
+    def rebuild(self, model: RunView, show_passed: bool, frame: int = 0) -> None:
         """Redraw from the model, keeping the cursor and what the user expanded or folded."""
         keep = self.cursor_node.data if self.cursor_node is not None else None
         nodes = walk(self.root)
@@ -85,14 +85,14 @@ class ProbeTree(Tree[str]):
         self.move_cursor(node)
         self.call_after_refresh(self.scroll_to_node, node)
 
-    def refresh_running(self, model: RunModel, frame: int) -> None:
+    def refresh_running(self, model: RunView, frame: int) -> None:
         """Tick the spinner and elapsed time of running probes without rebuilding the tree."""
         for pid, node in self._probe_nodes.items():
             pv = model.probes.get(pid)
             if pv is not None and pv.phase == RUNNING:
                 node.set_label(self.probe_label(pv, model, frame))
 
-    def update_probe(self, model: RunModel, probe_id: str, frame: int = 0) -> None:
+    def update_probe(self, model: RunView, probe_id: str, frame: int = 0) -> None:
         node = self._probe_nodes.get(probe_id)
         pv = model.probes.get(probe_id)
         if node is not None and pv is not None:

@@ -15,9 +15,9 @@ from textual.containers import Vertical
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from jnlpdiag.model import Finding
+from jnlpdiag.findings import Finding
 from jnlpdiag.output.wording import first_command, leads_to
-from jnlpdiag.tui.state import RunModel
+from jnlpdiag.tui.state import RunView
 from jnlpdiag.tui.widgets.labels import status_badge
 from jnlpdiag.tui.widgets.wrap import command_text, hanging
 
@@ -51,9 +51,9 @@ class RootCauseList(OptionList):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.expanded: set[str] = set()
-        self._model: RunModel | None = None
+        self._model: RunView | None = None
 
-    def update_view(self, model: RunModel) -> None:
+    def update_view(self, model: RunView) -> None:
         self._model = model
         keep = self.highlighted_option.id if self.highlighted_option is not None else None
         options: list[Option] = []
@@ -121,7 +121,7 @@ class RootCausePanel(Vertical):
     def options(self) -> RootCauseList:
         return self.query_one(RootCauseList)
 
-    def update_view(self, model: RunModel) -> None:
+    def update_view(self, model: RunView) -> None:
         count = len(model.root_causes())
         self.border_title = f"Root causes ({count})" if count > 1 else "Root cause"
         self.options.update_view(model)

@@ -7,8 +7,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label, ProgressBar
 
-from jnlpdiag.model import Status
-from jnlpdiag.tui.state import RunModel
+from jnlpdiag.findings import Status
+from jnlpdiag.tui.state import RunView
 from jnlpdiag.tui.widgets.labels import SPINNER, STATUS_STYLE
 
 
@@ -26,7 +26,7 @@ class StatusLine(Horizontal):
         yield ProgressBar(total=1, show_eta=False, show_percentage=False, id="progress")
         yield Label("", id="count")
 
-    def update_view(self, model: RunModel, frame: int = 0, badge: str | None = None, note: str = "") -> None:
+    def update_view(self, model: RunView, frame: int = 0, badge: str | None = None, note: str = "") -> None:
         if badge is not None and badge != self.badge:
             self.badge = badge
             label = self.query_one("#badge", Label)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jnlpdiag import __version__
-from jnlpdiag.model import Finding, Status, consequences, root_causes, verdict
+from jnlpdiag.findings import Finding, Status, consequences, root_causes, verdict
 
 SCHEMA_ID = "jnlpdiag.report/1"
 

@@ -3,7 +3,7 @@
 A probe is a class (or an async generator function wrapped by :func:`probe`) with an ``id``, a
 ``layer``, a one-line ``description``, the probes it ``requires`` (it is skipped when one of them
 did not succeed) or merely runs ``after`` (it waits and reads their facts, but runs regardless),
-and an async ``run(ctx)`` that yields :class:`~jnlpdiag.model.Finding` objects.
+and an async ``run(ctx)`` that yields :class:`~jnlpdiag.findings.Finding` objects.
 
 What a probe shares with later ones is its :class:`Facts` dataclass, named in its base class
 (``class DiscoveryProbe(Probe[DiscoveryFacts])``): it publishes fields of it with
@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, get_args, get_origin, overload
 
-from jnlpdiag.model import Finding, Fix, Layer, Status
+from jnlpdiag.findings import Finding, Fix, Layer, Status
 from jnlpdiag.options import Option
 
 __all__ = ["Context", "DeadlineExceeded", "Facts", "Option", "Probe", "RunState", "probe"]
@@ -182,7 +182,7 @@ class Context:
 
         For a probe that runs ``after`` another and must skip when that one failed.
         """
-        from jnlpdiag.model import resolve_root
+        from jnlpdiag.findings import resolve_root
 
         for f in self.findings_of(probe_id):
             if f.status in (Status.FAIL, Status.ERROR):
@@ -205,7 +205,7 @@ class Context:
         """Make a finding of this probe; ``duration_ms`` counts from the probe's start.
 
         ``rests_on`` defaults to the probe's own ``rests_on``; ``breaks`` names the premises a
-        failure disproves; the runner folds later failures resting on them under it (model.fold).
+        failure disproves; the runner folds later failures resting on them under it (findings.fold).
         """
         # Titles often quote outside text (a server's status line, a JVM's message): keep them one
         # line and bounded, whatever that text holds.
