@@ -118,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+EXIT_PIPE_CLOSED = 141
+
+
 def _terminated(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # the clean-up of Ctrl-C: tasks cancelled, finally paths remove temp files
 
@@ -133,6 +136,19 @@ def _on_sigterm() -> Any:
         return None
 
 
+def _reader_went_away() -> int:
+    """stdout was closed early (``jnlpdiag probes | head``): no traceback, and the exit code a shell
+    gives a program that SIGPIPE ended (128 + 13), so nobody reads a cut output as complete."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)  # the interpreter's own flush of stdout at exit must not fail again
+    except (OSError, AttributeError, ValueError):
+        pass
+    return EXIT_PIPE_CLOSED
+
+
 def _run(argv: list[str], names: list[str]) -> int:
     try:
         from jnlpdiag.commands.common import expect_command_line
@@ -144,8 +160,13 @@ def _run(argv: list[str], names: list[str]) -> int:
     except KeyboardInterrupt:
         print("jnlpdiag: interrupted", file=sys.stderr)
         code = 130
-    sys.stdout.flush()
-    sys.stderr.flush()
+    except BrokenPipeError:
+        return _reader_went_away()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        return _reader_went_away()
     # A probe's worker thread stuck in a blocking call must not hold the process past its answer.
     if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
         import os

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -126,3 +127,18 @@ def test_command_module_names_match_their_subcommand():
     assert "probes" in names and "check" in names
     for mod in command_modules():
         assert mod.__name__.rsplit(".", 1)[1] == command_module_name(mod.NAME)
+
+
+@pytest.mark.parametrize("args", [("probes", "--json"), ("matrix",),
+                                  ("logs", "tests/reports/logs/already-connected-controller.log")])
+def test_a_reader_that_goes_away_gets_no_traceback(args):
+    # stdout is a pipe whose reading end is already closed: every write fails with EPIPE.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "jnlpdiag", *args], stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, env=clean_env(), timeout=60, cwd=Path(__file__).parent.parent)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141, proc.stderr
+    assert proc.stderr == ""
