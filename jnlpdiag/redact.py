@@ -145,6 +145,12 @@ class Redactor:
         for s in secrets:
             self.add(s)
 
+    @property
+    def known(self) -> int:
+        """How many values it has learnt: it only grows, so a cache of redacted texts made while
+        it is unchanged stays true (see :class:`CachedRedactor`)."""
+        return len(self._seen)
+
     def add(self, value: str | None, runs: bool = True) -> None:
         """Remember a value (and its encodings) to be redacted from now on.
 
@@ -269,6 +275,44 @@ class Redactor:
         for start, end in spans:
             buf[start:end] = bytes([fill]) * (end - start)
         return bytes(buf)
+
+
+class CachedRedactor:
+    """A :class:`Redactor` that remembers what it made of each text: a fleet redacts thousands of
+    reports made of the same titles, details and keys, and each scan costs ~10 microseconds (6 ms a
+    report), enough to stall the event loop when hundreds of targets end at once.
+
+    The cache holds only while the redactor has learnt nothing new (a value learnt later may occur
+    in a text redacted before), so it is emptied whenever ``known`` grows, and when it holds
+    ``limit`` texts (memory stays bounded).
+    """
+
+    def __init__(self, redactor: Redactor, limit: int = 20_000) -> None:
+        self.redactor = redactor
+        self.limit = limit
+        self._cache: dict[str, str] = {}
+        self._known = redactor.known
+
+    def __call__(self, text: str) -> str:
+        if self._known != self.redactor.known or len(self._cache) >= self.limit:
+            self._cache.clear()
+            self._known = self.redactor.known
+        hit = self._cache.get(text)
+        if hit is None:
+            hit = self.redactor(text)
+            if self._known == self.redactor.known:  # learnt nothing from this text: safe to keep
+                self._cache[text] = hit
+        return hit
+
+    def data(self, value: Any) -> Any:
+        """As :meth:`Redactor.data`, through the cache."""
+        if isinstance(value, str):
+            return self(value)
+        if isinstance(value, dict):
+            return {self(str(k)): self.data(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.data(v) for v in value]
+        return value
 
 
 def redact_url_password(url: str) -> str:
