@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import json
 import math
+import os
 import time
 from dataclasses import dataclass
 from typing import IO, Any
@@ -20,7 +21,7 @@ from typing import IO, Any
 from jnlpdiag.agent import build_agent_view
 from jnlpdiag.findings import Finding, Fix, Layer, Status, worst
 from jnlpdiag.probe_api import Probe
-from jnlpdiag.redact import Redactor
+from jnlpdiag.redact import CachedRedactor, Redactor
 from jnlpdiag.run_report import Report, exit_code_for
 from jnlpdiag.runner import Runner, run_budget
 from jnlpdiag.settings import Settings
@@ -125,7 +126,12 @@ class FleetResult:
     results: list[TargetResult]
     host: Report | None  # the host checks, run once for the whole fleet
     deadline_s: float
-    elapsed_s: float = 0.0
+    elapsed_s: float = 0.0  # from the start of the process to the end of the checks
+    started: float = 0.0  # time.monotonic() of the fleet clock's start (the process's start)
+
+    def elapsed_now(self) -> float:
+        """Seconds since the fleet's clock started, now (as the report is being written)."""
+        return time.monotonic() - self.started if self.started else self.elapsed_s
 
     @property
     def status(self) -> Status:
@@ -138,10 +144,36 @@ class FleetResult:
 
 
 NOT_RUN = "fleet.not_run"
-# A target is started only with at least this much of the fleet's deadline left (or its whole
-# per-target time, if shorter): a run cut at once would report nothing but the cut.
+# When the deadline is shorter than one target's time, a target is started only with at least this
+# much of it left: a run cut at once would report nothing but the cut.
 _MIN_START_S = 1.0
-_GRACE_S = 0.5
+# The end of the fleet's deadline is kept for stopping and writing the results and for the process's
+# exit: a fixed part (cancelling what is in flight, a timer served late by a busy loop) and a part per
+# target (5,000 targets: ~0.2 s to write 30 MB of reports and ~0.25 s of interpreter exit, measured on
+# a loaded 2-core machine; the reserve, 1.3 s for 5,000, is about twice that).
+_EMIT_FIXED_S = 0.3
+_EMIT_PER_TARGET_S = 0.0002
+# Work cancelled at the end is given this long to run its own clean-up (``finally``) before the
+# results are written without it.
+_CANCEL_WAIT_S = 0.2
+
+
+def emit_reserve(count: int) -> float:
+    """Seconds kept at the end of the fleet's deadline for stopping and writing ``count`` results."""
+    return _EMIT_FIXED_S + _EMIT_PER_TARGET_S * count
+
+
+def process_age() -> float:
+    """Seconds since this process started (Linux: /proc/self/stat), so that the fleet's deadline
+    counts the interpreter's start-up and imports too; 0.0 where that cannot be read."""
+    try:
+        with open("/proc/self/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        ticks = int(fields[19])  # field 22, starttime, in clock ticks since boot; fields[0] is field 3
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0.0
+    return min(max(age, 0.0), 30.0)
 
 
 def _not_run(deadline_s: float, total: int, cut: bool = False) -> Report:
@@ -167,7 +199,7 @@ def _not_run(deadline_s: float, total: int, cut: bool = False) -> Report:
 class _NotRun:
     """Not-run entries from one redacted template per kind; per target only its own fields change."""
 
-    def __init__(self, deadline_s: float, total: int, redactor: Redactor) -> None:
+    def __init__(self, deadline_s: float, total: int, redactor: Redactor | CachedRedactor) -> None:
         self.redactor = redactor
         self.templates = {cut: redactor.data(_not_run(deadline_s, total, cut).to_dict()) for cut in (False, True)}
         self.line_titles = {cut: self.templates[cut]["findings"][0]["title"] for cut in (False, True)}
@@ -183,7 +215,7 @@ class _NotRun:
         return TargetResult(target.label, Status.WARN, line, json.dumps(entry, default=str), True)
 
 
-def _keep(target: Target, report: Report, redactor: Redactor) -> TargetResult:
+def _keep(target: Target, report: Report, redactor: Redactor | CachedRedactor) -> TargetResult:
     roots = report.root_causes()
     not_run = any(f.id == NOT_RUN for f in report.findings)
     first = roots[0] if roots else next((f for f in report.findings if f.id == NOT_RUN), None)
@@ -195,20 +227,26 @@ def _keep(target: Target, report: Report, redactor: Redactor) -> TargetResult:
 
 async def run_targets(base: Settings, targets: list[Target], probes: list[type[Probe]],
                       pool: int = DEFAULT_POOL, deadline: float | None = None,
-                      redactor: Redactor | None = None) -> FleetResult:
+                      redactor: Redactor | None = None, started: float | None = None) -> FleetResult:
     """Check every target, ``pool`` at a time, all within ``deadline`` seconds (default:
-    :func:`default_deadline`). Host probes (they judge this machine, not a target) run once, first;
-    every target's probes see their facts. A target whose turn comes too late is reported not run."""
-    t0 = time.monotonic()
+    :func:`default_deadline`) counted from ``started`` (a ``time.monotonic()``; default: now).
+    Host probes (they judge this machine, not a target) run once, first; every target's probes see
+    their facts. The checks end :func:`emit_reserve` before the deadline, so that the results are
+    written by then: a target is started only if its whole per-target time fits before that end
+    (or, with a deadline shorter than one target's time, at least :data:`_MIN_START_S`); what is
+    still running at that end is cancelled and reported as cut; the rest is reported not run."""
+    t0 = time.monotonic() if started is None else started
     host_probes = [p for p in probes if p.layer is Layer.HOST]
     target_probes = [p for p in probes if p.layer is not Layer.HOST]
     budget = deadline if deadline is not None else default_deadline(base, len(targets), pool, bool(host_probes), probes)
-    end = t0 + budget
+    work_end = t0 + budget - emit_reserve(len(targets))
     per_target = per_target_seconds(base, probes)
+    # The time a target needs left to be started: all of its own, unless the deadline is shorter.
+    need = per_target if per_target <= work_end - time.monotonic() else min(_MIN_START_S, per_target)
     shared = build_agent_view(base)  # one agent (its java run once) for the host and every target
 
     def left() -> float:
-        return end - time.monotonic()
+        return work_end - time.monotonic()
 
     host_report: Report | None = None
     given = None
@@ -220,43 +258,47 @@ async def run_targets(base: Settings, targets: list[Target], probes: list[type[P
         given = runner.state
 
     sem = asyncio.Semaphore(max(1, pool))
-
-    redact = redactor or Redactor()
+    # Thousands of reports share their titles, details and keys: redact each distinct text once.
+    redact = CachedRedactor(redactor or Redactor())
     not_run = _NotRun(budget, len(targets), redact)
     results: dict[int, TargetResult] = {}
-    started: set[int] = set()
+    started_ids: set[int] = set()
+    late = False  # once one target's turn comes too late, every later one's does too
 
     async def one(i: int, target: Target) -> None:
+        nonlocal late
         async with sem:
             remaining = left()
-            if not target_probes or remaining < min(_MIN_START_S, per_target):
+            if late or not target_probes or remaining < need:
+                late = late or bool(target_probes)
                 results[i] = not_run.result(target, cut=False)
                 return
-            started.add(i)
+            started_ids.add(i)
             settings = settings_for(base, target, min(per_target, remaining))
             view = dataclasses.replace(shared, settings=settings)
             report = await Runner(target_probes, settings, agent=view, given=given).run()
             results[i] = _keep(target, report, redact)
 
-    # Each target's own run ends by the deadline, but on a saturated machine the loop serves its timers
-    # late: at the deadline (plus a grace for the runs to report their own cut) what is still running is
-    # stopped and reported as cut.
+    # Each target's own run ends by its deadline, but on a saturated machine the loop serves its
+    # timers late: at the end of the checks whatever is still running is cancelled (its ``finally``
+    # paths get a moment to clean up) and reported as cut; nothing waits past that end.
     tasks = [asyncio.ensure_future(one(i, t)) for i, t in enumerate(targets)]
-    _, pending = await asyncio.wait(tasks, timeout=max(0.0, left()) + _GRACE_S)
+    _, pending = await asyncio.wait(tasks, timeout=max(0.0, left()))
     for task in pending:
         task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
+    if pending:
+        await asyncio.wait(pending, timeout=_CANCEL_WAIT_S)
     for i, target in enumerate(targets):
         if i not in results:
-            results[i] = not_run.result(target, cut=i in started)
-    return FleetResult([results[i] for i in range(len(targets))], host_report, budget, time.monotonic() - t0)
+            results[i] = not_run.result(target, cut=i in started_ids)
+    return FleetResult([results[i] for i in range(len(targets))], host_report, budget, time.monotonic() - t0, t0)
 
 
 def write_json(fleet: FleetResult, out: IO[str], redactor: Redactor) -> None:
     """The ``jnlpdiag.targets/1`` document, written target by target (each already redacted JSON)."""
     status = fleet.status
     head = {"schema": SCHEMA_ID, "status": status.value, "exit_code": exit_code_for(status),
-            "deadline_s": fleet.deadline_s, "elapsed_s": round(fleet.elapsed_s, 3), "not_run": fleet.not_run,
+            "deadline_s": fleet.deadline_s, "elapsed_s": round(fleet.elapsed_now(), 3), "not_run": fleet.not_run,
             "host": redactor.data(fleet.host.to_dict()) if fleet.host is not None else None}
     text = json.dumps(head, indent=2, default=str)
     out.write(text[:-2] + ',\n  "targets": [')
@@ -275,6 +317,6 @@ def summary_text(fleet: FleetResult, redactor: Redactor) -> str:
     lines += [r.line for r in fleet.results]
     status = fleet.status
     not_run = f", {fleet.not_run} not run (deadline {fleet.deadline_s:g} s)" if fleet.not_run else ""
-    lines.append(f"{len(fleet.results)} targets in {fleet.elapsed_s:.1f} s{not_run}, worst: {status.value}, "
+    lines.append(f"{len(fleet.results)} targets in {fleet.elapsed_now():.1f} s{not_run}, worst: {status.value}, "
                  f"exit={exit_code_for(status)}")
     return "\n".join(lines) + "\n"

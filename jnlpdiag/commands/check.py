@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable
 
 from jnlpdiag.commands.common import add_check_arguments, add_probe_arguments, settings_from_args
@@ -104,6 +105,8 @@ def run_checks(
 def run_many(args: argparse.Namespace) -> int:
     from jnlpdiag import targets as multi
 
+    # The fleet's deadline counts from the start of the process: start-up and imports are part of it.
+    started = time.monotonic() - multi.process_age()
     try:
         targets = multi.read_targets(args.targets)
     except multi.TargetsError as exc:
@@ -129,11 +132,13 @@ def run_many(args: argparse.Namespace) -> int:
                                                                                      if hosts else ""))
     print(f"jnlpdiag: {len(targets)} targets, {args.pool} at a time, each within "
           f"{multi.per_target_seconds(settings, chosen):g} s{'; host checks once' if hosts else ''}; "
-          f"the fleet's deadline is {deadline:g} s ({origin})", file=sys.stderr)
+          f"the fleet's deadline is {deadline:g} s ({origin}), from the start of the process; the checks end "
+          f"{multi.emit_reserve(len(targets)):.2f} s before it to write the results", file=sys.stderr)
     sys.stderr.flush()
 
     try:
-        fleet = run_main(lambda: multi.run_targets(settings, targets, chosen, args.pool, deadline, redactor))
+        fleet = run_main(lambda: multi.run_targets(settings, targets, chosen, args.pool, deadline, redactor,
+                                                   started))
     except KeyboardInterrupt:
         print("jnlpdiag: interrupted; no summary (targets in flight were cut)", file=sys.stderr)
         return EXIT_INTERRUPTED
