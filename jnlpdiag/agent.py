@@ -72,7 +72,9 @@ class AgentView:
     uid: int
     user: str
     cgroup: str | None  # the agent's cgroup path (``/proc/<pid>/cgroup``), None when unreadable
-    _java_info: asyncio.Future[JavaInfo] | None = field(default=None, repr=False, compare=False)
+    # The one run of the agent's java, in a list that views copied with dataclasses.replace (a fleet's
+    # per-target views) share: java runs once for all of them, not once per target.
+    _java_info: list[asyncio.Future[JavaInfo]] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def proc(self) -> int | str:
@@ -136,9 +138,9 @@ class AgentView:
         """
         if self.java is None:
             return None
-        if self._java_info is None:
-            self._java_info = asyncio.ensure_future(describe_java(self.java, timeout, env=self.env))
-        return await asyncio.shield(self._java_info)
+        if not self._java_info:
+            self._java_info.append(asyncio.ensure_future(describe_java(self.java, timeout, env=self.env)))
+        return await asyncio.shield(self._java_info[0])
 
     def jvm_tls(self) -> JvmTls | None:
         """The JVM's TLS configuration (protocols, suites, trust and key stores); no JVM is started."""
