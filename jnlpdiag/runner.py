@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -303,28 +304,55 @@ def _find_cycle_members(probes: list[type[Probe]]) -> set[str]:
 
 
 class _DaemonThreads(ThreadPoolExecutor):
-    """The loop's default executor for a headless run: each blocking call (``asyncio.to_thread``,
-    ``getaddrinfo``) in its own daemon thread, and no waiting for them at shutdown.
+    """The loop's default executor for a headless run: blocking calls (``asyncio.to_thread``,
+    ``getaddrinfo``) on daemon worker threads, and no waiting for them at shutdown.
 
     The runner abandons a probe at the deadline, but a thread stuck in a blocking call (a peer that
     never answers, an ``open()`` of a FIFO named by hostile settings) cannot be stopped; the stock
     executor would then keep the finished process alive forever, at ``asyncio.run``'s executor
     shutdown and again at interpreter exit.
+
+    A worker that finished its call takes the next; a new one is started only when none is idle
+    (``Thread.start()`` waits in the loop's thread until the new thread runs, and a fleet's hundreds
+    of targets each starting a thread per call on a saturated machine stalled the loop). There is no
+    cap: as before, every call runs at once, and a stuck call never delays another.
     """
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self._jobs: deque[tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = deque()
+        self._ready = threading.Condition(threading.Lock())
+        self._idle = 0  # workers waiting in _ready.wait() (a notified one counts until it wakes)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         future: Future[Any] = Future()
+        with self._ready:
+            self._jobs.append((future, fn, args, kwargs))
+            # Every job not yet taken has a waiting worker of its own, or a new one is started.
+            start = self._idle < len(self._jobs)
+            if not start:
+                self._ready.notify()
+        if start:
+            threading.Thread(target=self._work, name="jnlpdiag-blocking", daemon=True).start()
+        return future
 
-        def work() -> None:
+    def _work(self) -> None:
+        while True:
+            with self._ready:
+                while not self._jobs:
+                    self._idle += 1
+                    try:
+                        self._ready.wait()
+                    finally:
+                        self._idle -= 1
+                future, fn, args, kwargs = self._jobs.popleft()
             if not future.set_running_or_notify_cancel():
-                return
+                continue
             try:
                 future.set_result(fn(*args, **kwargs))
             except BaseException as exc:
                 future.set_exception(exc)
-
-        threading.Thread(target=work, name="jnlpdiag-blocking", daemon=True).start()
-        return future
+            del future, fn, args, kwargs  # nothing of a finished job is kept while waiting for the next
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         return None
