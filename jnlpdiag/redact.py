@@ -28,7 +28,7 @@ import base64
 import builtins
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -254,13 +254,7 @@ class Redactor:
         Redact structures before serialising them: a pass over serialised JSON would see escaped
         text (``\\"``) that the shape rules can cut in the middle of an escape.
         """
-        if isinstance(value, str):
-            return self(value)
-        if isinstance(value, dict):
-            return {self(str(k)): self.data(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [self.data(v) for v in value]
-        return value
+        return map_strings(self, value)
 
     def bytes(self, data: bytes) -> bytes:
         """Redact bytes of any encoding (treated as latin-1, so every byte maps to one char)."""
@@ -275,6 +269,17 @@ class Redactor:
         for start, end in spans:
             buf[start:end] = bytes([fill]) * (end - start)
         return bytes(buf)
+
+
+def map_strings(text: Callable[[str], str], value: Any) -> Any:
+    """A JSON-like structure with ``text`` applied to every string, keys included."""
+    if isinstance(value, str):
+        return text(value)
+    if isinstance(value, dict):
+        return {text(str(k)): map_strings(text, v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [map_strings(text, v) for v in value]
+    return value
 
 
 class CachedRedactor:
@@ -306,13 +311,7 @@ class CachedRedactor:
 
     def data(self, value: Any) -> Any:
         """As :meth:`Redactor.data`, through the cache."""
-        if isinstance(value, str):
-            return self(value)
-        if isinstance(value, dict):
-            return {self(str(k)): self.data(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [self.data(v) for v in value]
-        return value
+        return map_strings(self, value)
 
 
 def redact_url_password(url: str) -> str:

@@ -16,7 +16,7 @@ from html import escape
 
 from jnlpdiag.escape import for_humans, visible
 from jnlpdiag.findings import Finding, Fix, Layer, Status, consequences
-from jnlpdiag.output.evidence import CERT_COLUMNS, Chain, Readable, Rows, duration_ms, evidence, scalar
+from jnlpdiag.output.evidence import CERT_COLUMNS, Chain, Readable, Rows, duration_ms, evidence, settings_rows
 from jnlpdiag.output.wording import FOLLOWS_FROM, LEADS_TO, fix_commands, fix_notes
 from jnlpdiag.run_report import Report
 
@@ -143,15 +143,8 @@ def _evidence_entry(f: Finding, findings: list[Finding]) -> str:
 
 
 def _settings(report: Report) -> str:
-    rows = []
-    for name, entry in report.settings.items():
-        entry = entry if isinstance(entry, dict) else {"value": entry}
-        value = entry.get("value")
-        if value is None or value == [] or value == "":
-            continue
-        shown = " ".join(str(v) for v in value) if isinstance(value, list) else scalar(str(name), value)
-        rows.append(f'<tr><td class="k">{escape(str(name))}</td><td><code>{escape(shown)}</code></td>'
-                    f"<td>{escape(str(entry.get('origin', '')))}</td></tr>")
+    rows = [f'<tr><td class="k">{escape(name)}</td><td><code>{escape(shown)}</code></td><td>{escape(origin)}</td></tr>'
+            for name, shown, origin in settings_rows(report.settings)]
     if not rows:
         return "<p>None given.</p>"
     return ("<table><thead><tr><th>Setting</th><th>Value</th><th>From</th></tr></thead><tbody>"

@@ -150,3 +150,16 @@ def evidence(data: dict[str, Any]) -> dict[str, Readable]:
     """A finding's evidence, pruned and labelled (an empty dict when nothing is left)."""
     r = readable(data)
     return r if isinstance(r, dict) else {}
+
+
+def settings_rows(settings: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The report's settings as (name, value as shown, origin) rows, leaving out those with no value."""
+    rows = []
+    for name, entry in settings.items():
+        entry = entry if isinstance(entry, dict) else {"value": entry}
+        value = entry.get("value")
+        if value is None or value == [] or value == "":
+            continue
+        shown = " ".join(str(v) for v in value) if isinstance(value, list) else scalar(str(name), value)
+        rows.append((str(name), shown, str(entry.get("origin", ""))))
+    return rows

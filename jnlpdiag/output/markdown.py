@@ -10,7 +10,7 @@ here refers to the terminal or to files that are not in the bundle.
 from __future__ import annotations
 
 from jnlpdiag.findings import Finding, Layer, Status, consequences
-from jnlpdiag.output.evidence import CERT_COLUMNS, Chain, Readable, Rows, duration_ms, evidence, scalar
+from jnlpdiag.output.evidence import CERT_COLUMNS, Chain, Readable, Rows, duration_ms, evidence, settings_rows
 from jnlpdiag.output.wording import FOLLOWS_FROM, LEADS_TO, fix_commands, fix_notes
 from jnlpdiag.run_report import Report
 
@@ -147,14 +147,8 @@ def render(report: Report) -> str:
                 out += [f"- {layer.value}:"] + [f"  - {_ref(f)}" for f in mine]
         out.append("")
 
-    rows = []
-    for name, entry in report.settings.items():
-        entry = entry if isinstance(entry, dict) else {"value": entry}
-        value = entry.get("value")
-        if value is None or value == [] or value == "":
-            continue
-        shown = " ".join(str(v) for v in value) if isinstance(value, list) else scalar(str(name), value)
-        rows.append(f"| {_cell(name)} | {_cell(_code(shown))} | {_cell(entry.get('origin', ''))} |")
+    rows = [f"| {_cell(name)} | {_cell(_code(shown))} | {_cell(origin)} |"
+            for name, shown, origin in settings_rows(report.settings)]
     if rows:
         out += ["## Settings and where each came from", "", "| Setting | Value | From |", "|---|---|---|", *rows, ""]
 
